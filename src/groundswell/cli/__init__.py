@@ -1,0 +1,56 @@
+"""The `groundswell` command: thin wrappers that parse options and call the library."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import GroundswellError
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line messages (exit 1); --debug keeps the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return super().invoke(ctx)
+        except GroundswellError as exc:
+            if ctx.meta.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            if ctx.meta.get("debug"):
+                raise
+            click.echo("interrupted: what was written is complete; run the same command again to finish", err=True)
+            sys.exit(130)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="groundswell")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Measure a hashtag movement from social-media archives.
+
+    Start with `groundswell ingest FILES...`, then `groundswell stats`.
+    """
+    ctx.meta["debug"] = debug
+
+
+def _register() -> None:
+    from . import ingest, stats
+
+    main.add_command(ingest.ingest_command)
+    main.add_command(stats.stats_command)
+
+
+_register()

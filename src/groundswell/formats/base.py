@@ -1,0 +1,72 @@
+"""What a format adapter is, and what it may yield.
+
+An adapter is a module with NAME, `sniff(record)` and `parse(record, ctx)`. It turns one
+source record (a parsed JSON value, or a CSV row as a dict) into zero or more items:
+post dicts made with `model.new_post`, `Skip` for payloads that are not posts, and
+`Delete` for compliance deletions. A record it cannot read raises `RecordError`, which
+quarantines that record and lets the rest of the file go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol, Union
+
+
+class RecordError(ValueError):
+    """This record cannot be read; the message says why, without quoting post text."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A payload that is valid but is not a post (counts, users, lists, errors)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Delete:
+    """A deletion notice: the post (or, with `author=True`, the account) must be forgotten."""
+
+    platform: str
+    target_id: str
+    deleted_at: Any = None  # datetime (UTC, naive) or None
+    reason: str = "deleted"
+    author: bool = False
+
+
+Item = Union[dict, Skip, Delete]
+
+
+@dataclass
+class ParseContext:
+    """What an adapter may know about where a record came from, and where it reports oddities.
+
+    `options` carries adapter settings from the command line (a column mapping, a time zone).
+    `counters` collects named counts (e.g. `client_time_replaced`) that the ingest summary shows.
+    `warnings` collects one-line warnings, each shown once per file.
+    """
+
+    source_file: str = "-"
+    source_format: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + n
+
+    def warn(self, message: str) -> None:
+        """Record a warning; repeated messages are counted, not repeated."""
+        self.warnings[message] = self.warnings.get(message, 0) + 1
+
+
+class Adapter(Protocol):
+    NAME: str
+    PLATFORM: str
+    # "json" adapters get parsed JSON values; "table" adapters get rows as dicts of strings.
+    INPUT: str
+
+    def sniff(self, record: Any) -> bool: ...
+
+    def parse(self, record: Any, ctx: ParseContext) -> Iterator[Item]: ...

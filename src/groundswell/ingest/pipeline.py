@@ -1,0 +1,249 @@
+"""The ingest pipeline: sources → detection → parallel parsing → atomic batched writes.
+
+Reading and writing stay in this process; parsing runs in worker processes on bounded
+chunks, so memory stays flat whatever the input size, and results come back in input
+order, so "the later copy wins" means the same thing on every run.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import itertools
+import os
+import zlib
+from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+
+from ..errors import GroundswellError, UnknownFormat
+from ..formats.detect import choose_adapter, container_of, sample_jsonl
+from ..model import ARROW_SCHEMA
+from ..sources import PeekableStream, Source, expand, json_array_records, open_binary, table_records
+from ..store.duckdb_store import Store
+from .summary import FileError, Summary
+from .worker import WARN_LINES_SHOWN, Chunk, ChunkResult, parse_chunk
+
+PARALLEL_MIN_BYTES = 8 << 20
+FINGERPRINT_BYTES = 1 << 16
+
+
+@dataclass
+class IngestOptions:
+    format: str | None = None
+    adapter_options: dict[str, Any] = field(default_factory=dict)
+    workers: int = 0  # 0: one per core
+    force: bool = False
+    batch_rows: int = 100_000
+    chunk_records: int = 2_000
+
+
+Warn = Callable[[str], None]
+Progress = Callable[[int], None]
+
+
+def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
+           warn: Warn = lambda message: None, progress: Progress = lambda n: None) -> Summary:
+    """Ingest every source; one file's failure is reported and the others go on."""
+    options = options or IngestOptions()
+    sources = expand(paths)
+    summary = Summary()
+    run_id = store.start_run()
+    runner = _Runner(store, options, summary, run_id, warn, progress, _wants_parallel(sources, options))
+    status = "interrupted"
+    try:
+        for source in sources:
+            runner.ingest_source(source)
+        status = "done"
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        raise
+    finally:
+        runner.close()
+        store.finish_run(run_id, status, summary.as_dict())
+    return summary
+
+
+def _wants_parallel(sources: list[Source], options: IngestOptions) -> bool:
+    if options.workers == 1:
+        return False
+    total = sum(os.path.getsize(s.path) for s in sources if not s.is_stdin)
+    return any(s.is_stdin for s in sources) or total >= PARALLEL_MIN_BYTES
+
+
+def fingerprint(path: str) -> str:
+    """Size plus a hash of the first and last 64 KiB: cheap, and changes when content does."""
+    size = os.path.getsize(path)
+    digest = hashlib.blake2b(str(size).encode(), digest_size=16)
+    with open(path, "rb") as handle:
+        digest.update(handle.read(FINGERPRINT_BYTES))
+        if size > FINGERPRINT_BYTES:
+            handle.seek(max(FINGERPRINT_BYTES, size - FINGERPRINT_BYTES))
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
+class _Runner:
+    def __init__(self, store: Store, options: IngestOptions, summary: Summary, run_id: int,
+                 warn: Warn, progress: Progress, parallel: bool):
+        self.store, self.options, self.summary, self.run_id = store, options, summary, run_id
+        self.warn, self.progress = warn, progress
+        self.ingested_at = datetime.utcnow()
+        self._executor: Executor | None = None
+        self._parallel = parallel
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def executor(self) -> Executor | None:
+        if self._parallel and self._executor is None:
+            workers = self.options.workers or os.cpu_count() or 1
+            self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+        return self._executor
+
+    def ingest_source(self, source: Source) -> None:
+        self.summary.files += 1
+        stamp = None if source.is_stdin else fingerprint(source.path)
+        if stamp and not self.options.force and self.store.file_fingerprint(source.path) == stamp:
+            self.summary.files_already_ingested += 1
+            self.warn(f"{source.label}: already ingested, skipped (use --force to read it again)")
+            return
+        try:
+            self._read_file(source, stamp)
+        except UnknownFormat as exc:
+            self._file_error(source, str(exc))
+        except GroundswellError as exc:
+            self._file_error(source, str(exc) if str(exc).startswith(source.label) else f"{source.label}: {exc}")
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+            self._file_error(source, f"{source.label}: truncated or corrupt data ({_reason(exc)}); the records before it were kept")
+        except UnicodeDecodeError as exc:
+            self._file_error(source, f"{source.label}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-encode it as UTF-8")
+        except csv.Error as exc:
+            self._file_error(source, f"{source.label}: unreadable table ({exc})")
+
+    def _file_error(self, source: Source, message: str) -> None:
+        self.summary.file_errors.append(FileError(source.label, message))
+        self.warn(message)
+
+    def _read_file(self, source: Source, stamp: str | None) -> None:
+        stream = PeekableStream(open_binary(source))
+        container = container_of(stream.head)
+        if container == "empty":
+            self.warn(f"{source.label}: empty, nothing to ingest")
+            self.store.mark_file(source.label, stamp, "", "done", 0, 0, self.run_id)
+            return
+        records, sample = _records_and_sample(stream, container, self.options)
+        name = choose_adapter(sample, source.label, self.options.format or _table_default(container))
+        self.summary.add_counts(self.summary.formats, {name: 1})
+        _FileIngest(self, source, name).run(records, stamp)
+
+
+def _table_default(container: str) -> str | None:
+    return "table" if container == "table" else None
+
+
+def _records_and_sample(stream: PeekableStream, container: str, options: IngestOptions) -> tuple[Iterator[tuple[int, Any]], list[Any]]:
+    if container == "jsonl":
+        numbered = ((n, line) for n, line in enumerate(stream.lines(), start=1) if line.strip())
+        return numbered, sample_jsonl(stream.head)
+    if container == "json":
+        elements = list(json_array_records(stream))
+        return iter(elements), [value for _, value in elements[:5]]
+    rows = table_records(stream, options.adapter_options.get("delimiter"))
+    first = list(itertools.islice(rows, 5))
+    return itertools.chain(first, rows), [row for _, row in first]
+
+
+class _FileIngest:
+    """One file's records, chunked to workers and written back in order, in atomic batches."""
+
+    def __init__(self, runner: _Runner, source: Source, format_name: str):
+        self.runner, self.source, self.format_name = runner, source, format_name
+        self.pending: list[ChunkResult] = []
+        self.pending_rows = 0
+        self.records = 0
+        self.posts = 0
+        self.warnings: dict[str, list[int]] = {}
+
+    def run(self, records: Iterator[tuple[int, Any]], stamp: str | None) -> None:
+        try:
+            for result in self._results(records):
+                self._take(result)
+                if self.pending_rows >= self.runner.options.batch_rows:
+                    self._flush()
+        finally:
+            self._flush(file_done=False)
+            self._report_warnings()
+        self.runner.store.mark_file(self.source.label, stamp, self.format_name, "done", self.records, self.posts, self.runner.run_id)
+
+    def _chunks(self, records: Iterator[tuple[int, Any]]) -> Iterator[Chunk]:
+        size = self.runner.options.chunk_records
+        while batch := list(itertools.islice(records, size)):
+            yield Chunk(self.source.label, self.format_name, self.runner.options.adapter_options, batch, self.runner.ingested_at)
+
+    def _results(self, records: Iterator[tuple[int, Any]]) -> Iterator[ChunkResult]:
+        executor = self.runner.executor()
+        if executor is None:
+            for chunk in self._chunks(records):
+                yield parse_chunk(chunk)
+            return
+        in_flight: deque[Future[ChunkResult]] = deque()
+        limit = 2 * (self.runner.options.workers or os.cpu_count() or 1) + 1
+        for chunk in self._chunks(records):
+            in_flight.append(executor.submit(parse_chunk, chunk))
+            if len(in_flight) >= limit:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+    def _take(self, result: ChunkResult) -> None:
+        summary = self.runner.summary
+        summary.read += result.records
+        self.records += result.records
+        summary.skipped += sum(result.skipped.values())
+        summary.add_counts(summary.skipped_reasons, result.skipped)
+        summary.add_counts(summary.notes, result.counters)
+        for message, lines in result.warnings.items():
+            self.warnings.setdefault(message, []).extend(lines)
+        self.pending.append(result)
+        self.pending_rows += result.posts.num_rows + len(result.quarantined) + len(result.deletes)
+        self.runner.progress(result.records)
+
+    def _flush(self, file_done: bool = False) -> None:
+        if not self.pending:
+            return
+        results, self.pending, self.pending_rows = self.pending, [], 0
+        posts = pa.concat_tables([r.posts for r in results]) if results else ARROW_SCHEMA.empty_table()
+        quarantined = [q for r in results for q in r.quarantined]
+        deletes = [d for r in results for d in r.deletes]
+        counts = self.runner.store.write_batch(posts, quarantined, deletes, self.source.label)
+        summary = self.runner.summary
+        summary.ingested += counts.new
+        summary.duplicate += counts.duplicate
+        summary.referenced += counts.referenced
+        summary.forgotten += counts.tombstoned
+        summary.rejected += len(quarantined)
+        summary.deleted += len(deletes)
+        self.posts += counts.new
+        for q in quarantined[:WARN_LINES_SHOWN]:
+            self.runner.warn(f"{q.source_file}:{q.source_line}: rejected: {q.reason}")
+        if len(quarantined) > WARN_LINES_SHOWN:
+            self.runner.warn(f"{self.source.label}: {len(quarantined) - WARN_LINES_SHOWN} more records rejected (see the quarantine table)")
+
+    def _report_warnings(self) -> None:
+        for message, lines in self.warnings.items():
+            shown = ", ".join(str(n) for n in lines[:WARN_LINES_SHOWN])
+            more = f" and {len(lines) - WARN_LINES_SHOWN} more" if len(lines) > WARN_LINES_SHOWN else ""
+            self.runner.warn(f"{self.source.label}:{shown}{more}: {message}")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:120]

@@ -1,0 +1,124 @@
+"""Turning a chunk of raw records into an Arrow table of posts, in a worker process.
+
+This is the hot path: JSON parsing and adapter work happen here, in parallel, and only
+compact results (an Arrow table, quarantined records, deletions, counts) go back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from ..formats import adapter
+from ..formats.base import Delete, ParseContext, RecordError, Skip
+from ..model import ARROW_SCHEMA, FIELD_NAMES
+from ..movement.normalize import hashtag_key
+from ..store.duckdb_store import Quarantined
+
+# Before the first tweet, or more than a day ahead of now: not a real creation time.
+EARLIEST_POST = datetime(2006, 3, 21)
+RAW_KEPT_BYTES = 16 * 1024
+WARN_LINES_SHOWN = 5
+
+
+@dataclass
+class Chunk:
+    source_file: str
+    source_format: str
+    options: dict[str, Any]
+    records: list[tuple[int, Any]]  # (line or index, raw bytes or decoded value)
+    ingested_at: datetime
+
+
+@dataclass
+class ChunkResult:
+    posts: pa.Table
+    quarantined: list[Quarantined] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    records: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, list[int]] = field(default_factory=dict)
+
+
+def parse_chunk(chunk: Chunk) -> ChunkResult:
+    module = adapter(chunk.source_format)
+    ctx = ParseContext(chunk.source_file, chunk.source_format, chunk.options)
+    result = ChunkResult(posts=ARROW_SCHEMA.empty_table(), records=len(chunk.records))
+    rows: list[dict[str, Any]] = []
+    latest_allowed = datetime.utcnow() + timedelta(days=1)
+    for position, raw in chunk.records:
+        ctx.warnings.clear()
+        try:
+            record = orjson.loads(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else raw
+            items = list(module.parse(record, ctx))
+        except orjson.JSONDecodeError as exc:
+            result.quarantined.append(_quarantine(chunk, position, f"broken JSON: {exc}", raw))
+            continue
+        except RecordError as exc:
+            result.quarantined.append(_quarantine(chunk, position, str(exc), raw))
+            continue
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+            reason = f"unexpected record shape ({type(exc).__name__}: {_short(exc)})"
+            result.quarantined.append(_quarantine(chunk, position, reason, raw))
+            continue
+        for message in ctx.warnings:
+            result.warnings.setdefault(message, []).append(position)
+        for item in items:
+            if isinstance(item, Skip):
+                result.skipped[item.reason] = result.skipped.get(item.reason, 0) + 1
+            elif isinstance(item, Delete):
+                result.deletes.append(item)
+            else:
+                _finish_post(item, chunk, position, latest_allowed, result)
+                rows.append(item)
+    result.counters = ctx.counters
+    if rows:
+        result.posts = pa.Table.from_pylist(rows, schema=ARROW_SCHEMA)
+    return result
+
+
+def _finish_post(post: dict[str, Any], chunk: Chunk, position: int, latest: datetime, result: ChunkResult) -> None:
+    """Provenance, hashtag keys and a last sanity check on time, the same for every adapter."""
+    post["source_file"] = chunk.source_file
+    post["source_line"] = position
+    post["source_format"] = chunk.source_format
+    post["ingested_at"] = chunk.ingested_at
+    if post.get("version_id") is None:
+        post["version_id"] = post["post_id"]
+    if post.get("hashtags") and post.get("hashtag_keys") is None:
+        fold = chunk.options.get("accent_fold", True)
+        post["hashtag_keys"] = [hashtag_key(tag, fold_accents=fold) for tag in post["hashtags"]]
+    created = post.get("created_at")
+    if created is not None and not (EARLIEST_POST <= created <= latest):
+        message = f"implausible creation time (year {created.year}); created_at left empty"
+        result.warnings.setdefault(message, []).append(position)
+        post["created_at"] = None
+        post["time_source"] = "invalid"
+
+
+def _quarantine(chunk: Chunk, position: int, reason: str, raw: Any) -> Quarantined:
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        kept = bytes(raw[:RAW_KEPT_BYTES])
+    else:
+        try:
+            kept = orjson.dumps(raw, default=str)[:RAW_KEPT_BYTES]
+        except TypeError:
+            kept = None
+    return Quarantined(chunk.source_file, position, chunk.source_format, reason, kept)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:80]
+
+
+def empty_posts() -> pa.Table:
+    return ARROW_SCHEMA.empty_table()
+
+
+__all__ = ["Chunk", "ChunkResult", "parse_chunk", "FIELD_NAMES"]

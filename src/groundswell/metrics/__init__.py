@@ -1,0 +1,1 @@
+"""Backend-neutral definitions of every figure. See docs/metrics.md."""

@@ -1,0 +1,1 @@
+"""Movements: families of hashtags and phrases, and the one normaliser and extractor used everywhere."""

@@ -1,0 +1,1 @@
+"""Outputs: terminal summaries now; HTML and exports with the report issue."""
