@@ -17,11 +17,12 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	rm -f demo.duckdb
-	$(BIN)/python -m groundswell.demo demo-data
+	$(BIN)/python -m groundswell.simulate demo-data
 	$(BIN)/groundswell ingest demo-data --db demo.duckdb
 	$(BIN)/groundswell stats --db demo.duckdb
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/ingest.py
 
 clean:

@@ -89,3 +89,13 @@ def new_post(**values: Any) -> dict[str, Any]:
     post = dict.fromkeys(FIELD_NAMES)
     post.update(values)
     return post
+
+
+def schema_table() -> str:
+    """The Markdown table of docs/schema.md, so the docs are generated from FIELDS."""
+    rows = [f"| `{f.name}` | `{f.sql}` | {f.meaning} |" for f in FIELDS]
+    return "\n".join(["| field | type | meaning |", "|---|---|---|", *rows])
+
+
+if __name__ == "__main__":
+    print(schema_table())

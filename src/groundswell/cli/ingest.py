@@ -29,9 +29,11 @@ from .options import db_option, json_option
 @click.option("--no-accent-fold", is_flag=True, help="Keep accents in hashtag keys (#YoTambién ≠ #YoTambien).")
 @click.option("--workers", type=int, default=0, help="Parser processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Read files again even if they were ingested before.")
+@click.option("--batch-rows", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Records per atomic write; smaller batches lose less work to an interruption.")
 def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: str | None, preset: str | None,
                    mapping: tuple[str, ...], mapping_file: str | None, tz: str | None, delimiter: str | None,
-                   no_accent_fold: bool, workers: int, force: bool) -> None:
+                   no_accent_fold: bool, workers: int, force: bool, batch_rows: int) -> None:
     """Read PATHS (files, directories, globs, or - for stdin) into the store.
 
     Formats are recognised from content; .gz and .zst are read transparently. Re-ingesting
@@ -44,6 +46,7 @@ def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: 
         adapter_options=_adapter_options(preset, mapping, mapping_file, tz, delimiter, not no_accent_fold),
         workers=workers,
         force=force,
+        batch_rows=batch_rows,
     )
     from ..report.terminal import Reporter
 

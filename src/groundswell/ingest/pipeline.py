@@ -71,8 +71,9 @@ def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
 
 
 def _wants_parallel(sources: list[Source], options: IngestOptions) -> bool:
-    if options.workers == 1:
-        return False
+    """Worker processes cost a start-up second; use them when asked, or when input is large."""
+    if options.workers:
+        return options.workers > 1
     total = sum(os.path.getsize(s.path) for s in sources if not s.is_stdin)
     return any(s.is_stdin for s in sources) or total >= PARALLEL_MIN_BYTES
 

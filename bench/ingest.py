@@ -1,0 +1,149 @@
+"""Ingest speed against the raw parse limit and a peer tool, measured in the same run.
+
+Usage: python bench/ingest.py [--size-mb 1024] [--runs 3] [--peer-mb 40]
+
+Real v1.1 and v2 records from ../shared/data are replicated to --size-mb with fresh ids
+(each copy shifts every id by a few units in the snowflake sequence bits, so times stay
+the same and nothing is deduplicated away). Reported, as medians over --runs:
+  - raw parse: orjson.loads of every line, nothing else, in one process (MB/s, records/s);
+  - groundswell ingest into a fresh DuckDB file, all cores (MB/s, posts/s);
+  - twarc-csv converting the v2 data to CSV (posts/s), on a --peer-mb slice, because it
+    is far slower; rates per post are comparable across sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "bench" / "out"
+V1_SOURCES = ["metoo-stream-2017-lama/metoo.json"]
+V2_SOURCES = ["twarc2-v2-testdata/noflat.jsonl", "twarc2-v2-testdata/2sets.jsonl",
+              "twarc2-v2-testdata/brexit.jsonl", "twarc2-v2-testdata/kpop.jsonl"]
+LONG_ID = re.compile(rb"(?<![\d.])(\d{15,19})(?![\d.])")
+
+
+def replicate(sources: list[str], target: Path, size_mb: int) -> int:
+    """Write copies of the source lines with shifted ids until the file reaches size_mb."""
+    lines = [line for s in sources for line in (DATA / s).read_bytes().splitlines() if line.strip()]
+    limit = size_mb << 20
+    if target.exists() and target.stat().st_size >= limit:
+        return sum(1 for _ in target.open("rb"))
+    written = copies = count = 0
+    with target.open("wb") as out:
+        while written < limit:
+            shift = copies
+            for line in lines:
+                data = LONG_ID.sub(lambda m: str(int(m.group(1)) + shift).encode(), line) if shift else line
+                out.write(data + b"\n")
+                written += len(data) + 1
+                count += 1
+            copies += 1
+    return count
+
+
+def time_raw_parse(path: Path) -> float:
+    start = time.perf_counter()
+    with path.open("rb") as handle:
+        for line in handle:
+            orjson.loads(line)
+    return time.perf_counter() - start
+
+
+def time_ingest(path: Path) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "groundswell", "ingest", str(path), "--db", str(db), "--json"],
+                              capture_output=True, check=True)
+        return time.perf_counter() - start, json.loads(done.stdout)
+
+
+def time_twarc_csv(path: Path) -> float | None:
+    try:
+        import twarc_csv  # noqa: F401
+    except ImportError:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.csv"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", TWARC_CSV_SCRIPT, str(path), str(out)], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+TWARC_CSV_SCRIPT = """
+import sys
+from twarc_csv import CSVConverter, DataFrameConverter
+with open(sys.argv[1]) as infile, open(sys.argv[2], "w") as outfile:
+    CSVConverter(infile, outfile, converter=DataFrameConverter(input_data_type="tweets")).process()
+"""
+
+
+def median_of(runs: int, measure) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def bench_format(name: str, sources: list[str], size_mb: int, runs: int) -> dict:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}-{size_mb}mb.jsonl"
+    records = replicate(sources, path, size_mb)
+    mb = path.stat().st_size / (1 << 20)
+    raw = median_of(runs, lambda: time_raw_parse(path))
+    timings = [time_ingest(path) for _ in range(runs)]
+    ingest_s = statistics.median(t for t, _ in timings)
+    posts = timings[0][1]["ingested"]
+    return {"format": name, "mb": round(mb, 1), "records": records, "posts": posts,
+            "raw_parse_mb_s": mb / raw, "ingest_mb_s": mb / ingest_s, "ingest_posts_s": posts / ingest_s,
+            "ratio_to_raw_parse": raw / ingest_s}
+
+
+def bench_peer(size_mb: int, runs: int, groundswell_posts_s: float) -> dict | None:
+    path = OUT / f"v2-peer-{size_mb}mb.jsonl"
+    replicate(V2_SOURCES, path, size_mb)
+    probe = time_twarc_csv(path)
+    if probe is None:
+        return None
+    seconds = statistics.median([probe] + [time_twarc_csv(path) for _ in range(runs - 1)])  # type: ignore[misc]
+    _, summary = time_ingest(path)
+    posts = summary["ingested"]
+    return {"peer": "twarc-csv", "mb": size_mb, "posts": posts, "peer_posts_s": posts / seconds,
+            "groundswell_posts_s": groundswell_posts_s, "speedup": groundswell_posts_s / (posts / seconds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peer-mb", type=int, default=40)
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"bench needs the real data in {DATA}")
+    print(f"machine: {os.cpu_count()} cores; size {args.size_mb} MB per format; median of {args.runs} runs")
+    results = [bench_format("v1", V1_SOURCES, args.size_mb, args.runs), bench_format("v2", V2_SOURCES, args.size_mb, args.runs)]
+    for r in results:
+        print(f"{r['format']}: {r['mb']} MB, {r['posts']:,} posts | raw parse {r['raw_parse_mb_s']:.1f} MB/s | "
+              f"ingest {r['ingest_mb_s']:.1f} MB/s = {r['ingest_posts_s']:,.0f} posts/s | "
+              f"ratio to raw parse {r['ratio_to_raw_parse']:.2f}")
+    peer = bench_peer(args.peer_mb, args.runs, results[1]["ingest_posts_s"])
+    if peer:
+        print(f"twarc-csv on v2 ({peer['mb']} MB): {peer['peer_posts_s']:,.0f} posts/s; groundswell {peer['groundswell_posts_s']:,.0f} posts/s "
+              f"= {peer['speedup']:.1f}x")
+    else:
+        print("twarc-csv not installed: pip install -e '.[bench]' to compare")
+    print(json.dumps({"results": results, "peer": peer}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Killing an ingest at any moment, then re-running it, ends with the store of an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from groundswell.simulate import write_v1_sample
+
+CONTENT_CHECKSUM = """
+SELECT count(*), sum(hash(platform, post_id, version_id, text, created_at, kind, collected,
+                          reposted_post_id, source_file, source_line, like_count))
+FROM posts
+"""
+
+
+def ingest_process(paths: list[str], db: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "groundswell", "ingest", *paths, "--db", str(db), "--workers", "1", "--batch-rows", "200"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def checksum(db: Path) -> tuple:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(CONTENT_CHECKSUM).fetchone()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("kill")
+    paths = []
+    for seed in range(3):
+        part = folder / f"part{seed}"
+        write_v1_sample(part, posts=3000, seed=seed)
+        paths.append(str(part))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def reference(inputs: list[str], tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    db = tmp_path_factory.mktemp("ref") / "ref.duckdb"
+    process = ingest_process(inputs, db)
+    process.communicate(timeout=300)
+    assert process.returncode == 0
+    return checksum(db)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_signal", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_kill_and_resume(inputs, reference, tmp_path, kill_signal):
+    rng = random.Random(int(kill_signal))
+    for attempt in range(2):
+        db = tmp_path / f"killed{attempt}.duckdb"
+        process = ingest_process(inputs, db)
+        time.sleep(rng.uniform(0.8, 3.0))
+        process.send_signal(kill_signal)
+        _, err = process.communicate(timeout=120)
+        if kill_signal != signal.SIGKILL and process.returncode not in (0,):
+            assert b"Traceback" not in err
+            assert b"interrupted" in err
+        resumed = ingest_process(inputs, db)
+        _, err = resumed.communicate(timeout=300)
+        assert resumed.returncode == 0, err.decode()[-500:]
+        assert checksum(db) == reference
