@@ -50,38 +50,61 @@ def _older_version(new: str, old: str) -> str:
     return f"(length({new}) < length({old}) OR (length({new}) = length({old}) AND {new} < {old}))"
 
 
-def _upsert_sql() -> str:
-    content = [c for c in FIELD_NAMES if c not in KEY and c != "collected"]
-    new_wins = (
-        "((excluded.collected OR NOT posts.collected) AND NOT coalesce("
-        + _older_version("excluded.version_id", "posts.version_id")
-        + ", false))"
-    )
+PROVENANCE = ("source_file", "source_line", "source_format", "collected_at", "ingested_at")
+CONTENT = tuple(c for c in FIELD_NAMES if c not in KEY and c != "collected")
+_NEW_WINS = (
+    "((b.collected OR NOT posts.collected) AND NOT coalesce("
+    + _older_version("b.version_id", "posts.version_id") + ", false))"
+)
+
+
+def _update_sql() -> str:
+    """Overwrite a stored post with a newer copy, only where the copy says something new.
+
+    An identical copy (the same archive read twice) touches nothing, so re-ingesting is cheap
+    and provenance keeps pointing at the first file that held the post.
+    """
     sets = []
-    for column in content:
-        new_value = f"coalesce(excluded.{column}, posts.{column})" if column in ENGAGEMENT else f"excluded.{column}"
-        sets.append(f"{column} = CASE WHEN {new_wins} THEN {new_value} ELSE posts.{column} END")
-    sets.append("collected = posts.collected OR excluded.collected")
+    for column in CONTENT:
+        value = f"coalesce(b.{column}, posts.{column})" if column in ENGAGEMENT else f"b.{column}"
+        sets.append(f"{column} = CASE WHEN {_NEW_WINS} THEN {value} ELSE posts.{column} END")
+    sets.append("collected = posts.collected OR b.collected")
+    compared = [c for c in CONTENT if c not in PROVENANCE]
+    changed = " OR ".join(f"b.{c} IS DISTINCT FROM posts.{c}" for c in compared)
+    return (
+        f"UPDATE posts SET {', '.join(sets)} FROM batch_in b JOIN batch_winners w USING (_pos) "
+        f"WHERE posts.platform = b.platform AND posts.post_id = b.post_id "
+        f"AND ((b.collected AND NOT posts.collected) OR ({_NEW_WINS} AND ({changed})))"
+    )
+
+
+def _insert_sql() -> str:
     columns = ", ".join(FIELD_NAMES)
     return (
-        f"INSERT INTO posts ({columns}) SELECT {columns} FROM batch_winners "
-        f"ON CONFLICT (platform, post_id) DO UPDATE SET {', '.join(sets)}"
+        f"INSERT INTO posts ({columns}) SELECT {', '.join('b.' + c for c in FIELD_NAMES)} "
+        f"FROM batch_in b JOIN batch_winners w USING (_pos) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.post_id = b.post_id)"
     )
 
 
+# Narrow copies of the batch's keys: deduplication and counting never move the wide columns.
+_KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE batch_keys AS
+SELECT platform, post_id, author_id, collected, version_id, _pos FROM batch_in
+"""
+
 # Posts whose id or author was forgotten never come back, whatever archive is re-read.
-_LIVE_SQL = """
-CREATE OR REPLACE TEMP TABLE batch_live AS
-SELECT *, row_number() OVER () AS _pos FROM batch_in b
-WHERE NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.platform = b.platform AND
-                  ((NOT t.is_author AND t.target_id = b.post_id) OR (t.is_author AND t.target_id = b.author_id)))
+_DROP_TOMBSTONED_SQL = """
+DELETE FROM batch_keys k WHERE
+  EXISTS (SELECT 1 FROM tombstones t WHERE NOT t.is_author AND t.platform = k.platform AND t.target_id = k.post_id)
+  OR EXISTS (SELECT 1 FROM tombstones t WHERE t.is_author AND t.platform = k.platform AND t.target_id = k.author_id)
 """
 
 # Within one batch the same post may appear many times (one original, retweeted by many):
 # keep the copy that would win in the store, and the last one among equals.
 _WINNERS_SQL = """
 CREATE OR REPLACE TEMP TABLE batch_winners AS
-SELECT * EXCLUDE (_pos) FROM batch_live
+SELECT platform, post_id, collected, _pos FROM batch_keys
 QUALIFY row_number() OVER (
   PARTITION BY platform, post_id
   ORDER BY collected DESC, length(coalesce(version_id, '')) DESC, coalesce(version_id, '') DESC, _pos DESC
@@ -90,8 +113,7 @@ QUALIFY row_number() OVER (
 
 _COUNT_SQL = """
 SELECT
-  (SELECT count(*) FILTER (WHERE collected) FROM batch_in) AS collected_in,
-  (SELECT count(*) FILTER (WHERE collected) FROM batch_live) AS collected_live,
+  (SELECT count(*) FILTER (WHERE collected) FROM batch_keys) AS collected_live,
   count(*) FILTER (WHERE w.collected) AS collected_winners,
   count(*) FILTER (WHERE w.collected AND coalesce(p.collected, false)) AS already_collected,
   count(*) FILTER (WHERE NOT w.collected AND p.post_id IS NULL) AS new_referenced
@@ -181,20 +203,28 @@ class Store:
         )
 
     def _upsert(self, posts: pa.Table) -> BatchCounts:
-        self.con.register("batch_in", posts)
+        collected_in = int(pa.compute.sum(posts.column("collected").cast(pa.int64())).as_py() or 0)
+        positioned = posts.append_column("_pos", pa.array(range(posts.num_rows), pa.int64()))
+        self.con.register("batch_in", positioned)
         try:
-            self.con.execute(_LIVE_SQL)
+            self.con.execute(_KEYS_SQL)
+            if self._has_tombstones():
+                self.con.execute(_DROP_TOMBSTONED_SQL)
             self.con.execute(_WINNERS_SQL)
-            collected_in, live, winners, already, referenced = self.con.execute(_COUNT_SQL).fetchone()  # type: ignore[misc]
-            self.con.execute(_upsert_sql())
+            live, winners, already, referenced = self.con.execute(_COUNT_SQL).fetchone()  # type: ignore[misc]
+            self.con.execute(_update_sql())
+            self.con.execute(_insert_sql())
         finally:
             self.con.unregister("batch_in")
         return BatchCounts(
             new=int(winners) - int(already),
             duplicate=int(already) + int(live) - int(winners),
             referenced=int(referenced),
-            tombstoned=int(collected_in) - int(live),
+            tombstoned=collected_in - int(live),
         )
+
+    def _has_tombstones(self) -> bool:
+        return bool(self.con.execute("SELECT EXISTS (SELECT 1 FROM tombstones)").fetchone()[0])  # type: ignore[index]
 
     def _record_quarantine(self, rows: list[Quarantined]) -> None:
         if not rows:
