@@ -58,7 +58,7 @@ def parse_iso(text: str) -> datetime:
     if sep and "." in rest:
         # Python accepts at most 6 fractional digits; Bluesky clients write up to 9.
         clock, _, tail = rest.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
+        digits = tail[: len(tail) - len(tail.lstrip("0123456789"))]
         zone_part = tail[len(digits):]
         rest = f"{clock}.{(digits + '000000')[:6]}{zone_part}"
     return datetime.fromisoformat(f"{date_part}{'T' if sep else ''}{rest}")
