@@ -29,6 +29,7 @@ from ..sources import PeekableStream, Source, expand, json_array_records, open_b
 from ..store.duckdb_store import Store
 from .summary import FileError, Summary
 from .worker import WARN_LINES_SHOWN, Chunk, ChunkResult, parse_chunk
+from .writer import Writer
 
 PARALLEL_MIN_BYTES = 8 << 20
 FINGERPRINT_BYTES = 1 << 16
@@ -60,6 +61,7 @@ def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
     try:
         for source in sources:
             runner.ingest_source(source)
+        runner.writer.drain()
         status = "done"
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -98,8 +100,10 @@ class _Runner:
         self.ingested_at = datetime.utcnow()
         self._executor: Executor | None = None
         self._parallel = parallel
+        self.writer = Writer()
 
     def close(self) -> None:
+        self.writer.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -130,6 +134,7 @@ class _Runner:
             self._file_error(source, f"{source.label}: unreadable table ({exc})")
 
     def _file_error(self, source: Source, message: str) -> None:
+        self.writer.drain()
         self.summary.file_errors.append(FileError(source.label, message))
         self.warn(message)
 
@@ -138,7 +143,7 @@ class _Runner:
         container = container_of(stream.head)
         if container == "empty":
             self.warn(f"{source.label}: empty, nothing to ingest")
-            self.store.mark_file(source.label, stamp, "", "done", 0, 0, self.run_id)
+            self.writer.submit(lambda: self.store.mark_file(source.label, stamp, "", "done", 0, 0, self.run_id))
             return
         records, sample = _records_and_sample(stream, container, self.options)
         name = choose_adapter(sample, source.label, self.options.format or _table_default(container))
@@ -180,9 +185,11 @@ class _FileIngest:
                 if self.pending_rows >= self.runner.options.batch_rows:
                     self._flush()
         finally:
-            self._flush(file_done=False)
+            self._flush()
             self._report_warnings()
-        self.runner.store.mark_file(self.source.label, stamp, self.format_name, "done", self.records, self.posts, self.runner.run_id)
+        runner = self.runner
+        runner.writer.submit(lambda: runner.store.mark_file(
+            self.source.label, stamp, self.format_name, "done", self.records, self.posts, runner.run_id))
 
     def _chunks(self, records: Iterator[tuple[int, Any]]) -> Iterator[Chunk]:
         size = self.runner.options.chunk_records
@@ -217,10 +224,14 @@ class _FileIngest:
         self.pending_rows += result.posts.num_rows + len(result.quarantined) + len(result.deletes)
         self.runner.progress(result.records)
 
-    def _flush(self, file_done: bool = False) -> None:
+    def _flush(self) -> None:
         if not self.pending:
             return
         results, self.pending, self.pending_rows = self.pending, [], 0
+        self.runner.writer.submit(lambda: self._write(results))
+
+    def _write(self, results: list[ChunkResult]) -> None:
+        """Runs in the writer thread, in order: one atomic batch, then its counts."""
         posts = pa.concat_tables([r.posts for r in results]) if results else ARROW_SCHEMA.empty_table()
         quarantined = [q for r in results for q in r.quarantined]
         deletes = [d for r in results for d in r.deletes]

@@ -158,7 +158,12 @@ class Store:
         return self.con.execute(query, params or []).fetchall()
 
     def file_fingerprint(self, path: str) -> str | None:
-        rows = self.sql("SELECT fingerprint FROM files WHERE path = ? AND status = 'done'", [path])
+        """Safe to call while another thread writes: it reads through its own cursor."""
+        cursor = self.con.cursor()
+        try:
+            rows = cursor.execute("SELECT fingerprint FROM files WHERE path = ? AND status = 'done'", [path]).fetchall()
+        finally:
+            cursor.close()
         return rows[0][0] if rows else None
 
     # --- writing ---------------------------------------------------------------------
