@@ -76,6 +76,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+_FIELD_SET = frozenset(FIELD_NAMES)
+_EMPTY_POST = dict.fromkeys(FIELD_NAMES)
 ARROW_SCHEMA = pa.schema([pa.field(f.name, f.arrow) for f in FIELDS])
 
 ENGAGEMENT = ("like_count", "repost_count", "reply_count", "quote_count")
@@ -83,10 +85,9 @@ ENGAGEMENT = ("like_count", "repost_count", "reply_count", "quote_count")
 
 def new_post(**values: Any) -> dict[str, Any]:
     """A post record with every field present, so adapters cannot forget one or misspell one."""
-    unknown = set(values) - set(FIELD_NAMES)
-    if unknown:
-        raise KeyError(f"unknown post fields: {sorted(unknown)}")
-    post = dict.fromkeys(FIELD_NAMES)
+    if not values.keys() <= _FIELD_SET:
+        raise KeyError(f"unknown post fields: {sorted(set(values) - _FIELD_SET)}")
+    post = _EMPTY_POST.copy()
     post.update(values)
     return post
 

@@ -14,6 +14,7 @@ import gzip
 import io
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -89,12 +90,25 @@ class PeekableStream:
 
     def __init__(self, stream: IO[bytes]):
         self._stream = stream
-        self.head = _read_up_to(stream, SNIFF_BYTES)
+        self._error: BaseException | None = None
+        try:
+            self.head = _read_up_to(stream, SNIFF_BYTES)
+        except (EOFError, OSError, zlib.error) as exc:
+            # A file cut short inside its first 64 KiB: keep what came before, fail at the cut.
+            self.head = getattr(exc, "partial", b"")
+            self._error = exc
 
     def lines(self) -> Iterator[bytes]:
+        """Complete lines; a line cut off by corrupt or truncated data is not yielded."""
+        if self._error is not None:
+            *complete, _cut = self.head.split(b"\n")
+            yield from complete
+            raise self._error
         yield from _lines(self.head, self._stream)
 
     def read_all(self) -> bytes:
+        if self._error is not None:
+            raise self._error
         return self.head + self._stream.read()
 
     def text_lines(self, encoding: str) -> io.TextIOWrapper:
@@ -104,10 +118,14 @@ class PeekableStream:
 
 
 def _read_up_to(stream: IO[bytes], size: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     remaining = size
     while remaining > 0:
-        chunk = stream.read(remaining)
+        try:
+            chunk = stream.read(min(remaining, 8192))
+        except (EOFError, OSError, zlib.error) as exc:
+            exc.partial = b"".join(chunks)  # type: ignore[union-attr]
+            raise
         if not chunk:
             break
         chunks.append(chunk)
@@ -116,9 +134,10 @@ def _read_up_to(stream: IO[bytes], size: int) -> bytes:
 
 
 def _lines(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
-    pending = head
+    *complete, pending = head.split(b"\n")
+    yield from complete
     while True:
-        chunk = stream.read(1 << 20)
+        chunk = stream.read(1 << 20)  # an error here drops the cut line in `pending`
         if not chunk:
             break
         pending += chunk

@@ -15,6 +15,7 @@ from ..errors import UnknownFormat
 from . import adapter, format_names
 
 SAMPLE_RECORDS = 5
+SAMPLE_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,10 @@ def _is_pretty_document(stripped: bytes) -> bool:
     return first_line == b"{" or (b"\n" in stripped and first_line.endswith((b"{", b",", b"[")))
 
 
-def sample_jsonl(head: bytes) -> list[Any]:
-    """The first records of a JSON-lines head that parse; broken ones are left to ingest to report."""
+def sample_jsonl(lines: list[bytes]) -> list[Any]:
+    """The first records among these lines that parse; broken ones are left to ingest to report."""
     records: list[Any] = []
-    for line in head.split(b"\n")[:200]:
+    for line in lines:
         if len(records) >= SAMPLE_RECORDS:
             break
         if not line.strip():

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 import pyarrow as pa
 
 from ..errors import GroundswellError, UnknownFormat
-from ..formats.detect import choose_adapter, container_of, sample_jsonl
+from ..formats.detect import SAMPLE_LINES, choose_adapter, container_of, sample_jsonl
 from ..model import ARROW_SCHEMA
 from ..sources import PeekableStream, Source, expand, json_array_records, open_binary, table_records
 from ..store.duckdb_store import Store
@@ -32,6 +32,8 @@ from .worker import WARN_LINES_SHOWN, Chunk, ChunkResult, parse_chunk
 from .writer import Writer
 
 PARALLEL_MIN_BYTES = 8 << 20
+# What reading a damaged file can raise; each becomes a one-line error for that file.
+READ_ERRORS = (EOFError, zlib.error, OSError, UnicodeDecodeError, csv.Error, GroundswellError)
 FINGERPRINT_BYTES = 1 << 16
 
 
@@ -158,7 +160,8 @@ def _table_default(container: str) -> str | None:
 def _records_and_sample(stream: PeekableStream, container: str, options: IngestOptions) -> tuple[Iterator[tuple[int, Any]], list[Any]]:
     if container == "jsonl":
         numbered = ((n, line) for n, line in enumerate(stream.lines(), start=1) if line.strip())
-        return numbered, sample_jsonl(stream.head)
+        first = list(itertools.islice(numbered, SAMPLE_LINES))  # lines may be far longer than the head
+        return itertools.chain(first, numbered), sample_jsonl([line for _, line in first])
     if container == "json":
         elements = list(json_array_records(stream))
         return iter(elements), [value for _, value in elements[:5]]
@@ -192,9 +195,26 @@ class _FileIngest:
             self.source.label, stamp, self.format_name, "done", self.records, self.posts, runner.run_id))
 
     def _chunks(self, records: Iterator[tuple[int, Any]]) -> Iterator[Chunk]:
+        """Bounded chunks; when reading fails part-way, the records before the failure still go on."""
         size = self.runner.options.chunk_records
-        while batch := list(itertools.islice(records, size)):
-            yield Chunk(self.source.label, self.format_name, self.runner.options.adapter_options, batch, self.runner.ingested_at)
+        batch: list[tuple[int, Any]] = []
+        failure: BaseException | None = None
+        try:
+            for record in records:
+                batch.append(record)
+                if len(batch) >= size:
+                    yield self._chunk(batch)
+                    batch = []
+        except READ_ERRORS as exc:
+            failure = exc
+        if batch:
+            yield self._chunk(batch)
+        if failure is not None:
+            raise failure
+
+    def _chunk(self, batch: list[tuple[int, Any]]) -> Chunk:
+        options = self.runner.options
+        return Chunk(self.source.label, self.format_name, options.adapter_options, batch, self.runner.ingested_at)
 
     def _results(self, records: Iterator[tuple[int, Any]]) -> Iterator[ChunkResult]:
         executor = self.runner.executor()
