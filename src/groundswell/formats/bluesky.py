@@ -1,0 +1,402 @@
+"""Bluesky: Jetstream events, Tap sync events, and API post views (alone or in feed items).
+
+The three shapes share one record format (`app.bsky.feed.post`), so they share its mapping;
+they differ in what surrounds it. Jetstream and Tap give the author's DID and the record's
+key but no profile; views give the profile, engagement and the server's `indexedAt`, and
+may embed the quoted post, which is yielded as a referenced post (collected=False).
+
+`createdAt` is written by the client and is sometimes absurd (year 0, 1970, far future).
+Such a time is replaced by the best server-side time: Jetstream's `time_us`, a view's
+`indexedAt`, or else the time in the record key (a TID, normally minted by the author's
+PDS). A view's `indexedAt` is itself never later than `createdAt`, so it can be absurd
+too; every replacement is checked for plausibility before use.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from ..model import new_post
+from ..timeutil import from_epoch_us, parse_iso, to_utc_naive
+from .base import Delete, Item, ParseContext, RecordError, Skip
+
+NAME = "bluesky"
+PLATFORM = "bluesky"
+INPUT = "json"
+
+POST = "app.bsky.feed.post"
+REPOST = "app.bsky.feed.repost"
+_MENTION = "app.bsky.richtext.facet#mention"
+_LINK = "app.bsky.richtext.facet#link"
+_VIEW_RECORD = "app.bsky.embed.record#viewRecord"
+_REASON_REPOST = "app.bsky.feed.defs#reasonRepost"
+_POST_PATH = "/app.bsky.feed.post/"
+_NOUNS = {POST: "post", REPOST: "repost"}
+
+# Bluesky opened in 2022-2023; an earlier createdAt is a client's invention (or an import).
+EARLIEST_CLIENT_TIME = datetime(2022, 1, 1)
+_SLACK = timedelta(days=1)
+_TID_ALPHABET = {c: i for i, c in enumerate("234567abcdefghijklmnopqrstuvwxyz")}
+_REPLACED_WARNING = "Bluesky createdAt implausible (set by the client); replaced by the server time"
+_INVALID_WARNING = "Bluesky createdAt implausible and no plausible server time; created_at left empty"
+
+
+# --- recognising ----------------------------------------------------------------------
+
+
+def sniff(record: Any) -> bool:
+    """Jetstream events, Tap events, post views, feed items, or a page of them."""
+    if not isinstance(record, dict):
+        return False
+    if "did" in record and "kind" in record:
+        return isinstance(record["did"], str) and record["did"].startswith("did:")
+    if record.get("type") in ("record", "identity") and "id" in record:
+        inner = record.get(record["type"])
+        return isinstance(inner, dict) and isinstance(inner.get("did"), str)
+    page = _page_items(record)
+    return bool(page) and sniff(page[0]) if page is not None else _is_view(record.get("post", record))
+
+
+def _is_view(view: Any) -> bool:
+    uri, record = (view.get("uri"), view.get("record")) if isinstance(view, dict) else (None, None)
+    return (isinstance(uri, str) and uri.startswith("at://") and isinstance(record, dict)
+            and str(record.get("$type", "")).startswith(POST))
+
+
+def _page_items(record: dict[str, Any]) -> list[Any] | None:
+    """An API response page (`getTimeline`, `searchPosts`, `getPosts`): its list of items."""
+    if "uri" in record or "post" in record:
+        return None
+    for key in ("feed", "posts"):
+        if isinstance(record.get(key), list):
+            return record[key]
+    return None
+
+
+def parse(record: Any, ctx: ParseContext) -> Iterator[Item]:
+    if not isinstance(record, dict):
+        raise RecordError("not a Bluesky record (expected a JSON object)")
+    if "did" in record and "kind" in record:
+        return _jetstream(record, ctx)
+    if record.get("type") in ("record", "identity") and "id" in record:
+        return _tap(record, ctx)
+    page = _page_items(record)
+    if page is not None:
+        return (item for element in page for item in _feed_item(element, ctx))
+    if "post" in record or _is_view(record):
+        return _feed_item(record, ctx)
+    raise RecordError("not a Bluesky event or post view (needs `did` and `kind`, Tap `type`, or `uri` and `record`)")
+
+
+# --- event streams ----------------------------------------------------------------------
+
+
+def _jetstream(event: dict[str, Any], ctx: ParseContext) -> Iterator[Item]:
+    kind = event["kind"]
+    server = from_epoch_us(event["time_us"]) if type(event.get("time_us")) is int else None
+    if kind == "commit":
+        commit = event.get("commit")
+        if not isinstance(commit, dict):
+            raise RecordError("Jetstream commit event without a `commit` object")
+        yield from _commit(event["did"], commit.get("collection"), commit.get("rkey"),
+                           commit.get("operation"), commit.get("record"), server, ctx)
+    elif kind in ("account", "identity"):
+        yield _account_item(event["did"], event.get(kind), f"bluesky {kind} event (not a post)", server)
+    else:
+        yield Skip("bluesky jetstream event of another kind (not a post)")
+
+
+def _tap(event: dict[str, Any], ctx: ParseContext) -> Iterator[Item]:
+    body = event[event["type"]]
+    if not isinstance(body, dict):
+        raise RecordError("Tap event whose body is not an object")
+    if event["type"] == "identity":
+        yield _account_item(body.get("did"), body, "bluesky tap identity event (not a post)", None)
+        return
+    yield from _commit(body.get("did"), body.get("collection"), body.get("rkey"),
+                       body.get("action"), body.get("record"), None, ctx)
+
+
+def _account_item(did: Any, body: Any, skip_reason: str, at: datetime | None) -> Item:
+    """An account deleted for good is forgotten, as Twitter compliance deletions are."""
+    if isinstance(body, dict) and body.get("status") == "deleted" and isinstance(did, str):
+        return Delete(PLATFORM, did, at, "bluesky account deleted", author=True)
+    return Skip(skip_reason)
+
+
+def _commit(did: Any, collection: Any, rkey: Any, operation: Any, record: Any,
+            server: datetime | None, ctx: ParseContext) -> Iterator[Item]:
+    if collection not in _NOUNS:
+        known = isinstance(collection, str) and collection.startswith("app.bsky.")
+        yield Skip(f"bluesky {collection} record (not a post)" if known else "bluesky record of another app")
+        return
+    if not isinstance(did, str) or not isinstance(rkey, str):
+        raise RecordError("Bluesky commit without a DID or record key")
+    uri = f"at://{did}/{collection}/{rkey}"
+    if operation == "delete":
+        yield Delete(PLATFORM, uri, server, f"bluesky {_NOUNS[collection]} deleted")
+        return
+    if operation not in ("create", "update"):
+        raise RecordError(f"Bluesky commit with unknown operation {str(operation)[:20]!r}")
+    if not isinstance(record, dict):
+        raise RecordError(f"Bluesky {operation} commit without a record")
+    created, source = choose_time(record.get("createdAt"), server, rkey, ctx)
+    common = dict(platform=PLATFORM, post_id=uri, author_id=did, created_at=created,
+                  time_source=source, collected=True, collected_at=server)
+    if collection == REPOST:
+        subject = record.get("subject")
+        reposted = subject.get("uri") if isinstance(subject, dict) else None
+        yield new_post(kind="repost", reposted_post_id=reposted, **common)
+    else:
+        yield new_post(url=post_url(did, rkey), **common, **record_fields(record))
+
+
+# --- views ------------------------------------------------------------------------------
+
+
+def _feed_item(item: dict[str, Any], ctx: ParseContext) -> Iterator[Item]:
+    """A post view, or a feed item `{post, reply?, reason?}` whose reply context is given in full."""
+    view = item.get("post", item)
+    if not _is_view(view):
+        raise RecordError("Bluesky feed item without a post view (`uri` and `record`)")
+    reason = item.get("reason") if view is not item else None
+    reposted = isinstance(reason, dict) and reason.get("$type") == _REASON_REPOST
+    if reposted and isinstance(reason.get("uri"), str):
+        yield _repost_from_reason(reason, view, ctx)
+        yield from _view_items(view, ctx, collected=False)
+    else:
+        if reposted:
+            ctx.count("bluesky_repost_reason_without_uri")
+        yield from _view_items(view, ctx, collected=True)
+    yield from _reply_context(item.get("reply") if view is not item else None, ctx)
+
+
+def _reply_context(reply: Any, ctx: ParseContext) -> Iterator[Item]:
+    if not isinstance(reply, dict):
+        return
+    seen: set[str] = set()
+    for key in ("root", "parent"):
+        view = reply.get(key)
+        if _is_view(view) and view["uri"] not in seen:  # not-found and blocked posts have no record
+            seen.add(view["uri"])
+            yield from _view_items(view, ctx, collected=False)
+
+
+def _view_items(view: dict[str, Any], ctx: ParseContext, collected: bool) -> Iterator[dict[str, Any]]:
+    yield _view_post(view["uri"], view.get("author"), view["record"], view, ctx, collected)
+    quoted = _quoted_view(view.get("embed"))
+    if quoted is not None:
+        yield _view_post(quoted["uri"], quoted.get("author"), quoted["value"], quoted, ctx, False)
+
+
+def _view_post(uri: str, author: Any, record: dict[str, Any], view: dict[str, Any],
+               ctx: ParseContext, collected: bool) -> dict[str, Any]:
+    did, _, rkey = split_uri(uri)
+    author = author if isinstance(author, dict) else {}
+    handle = author.get("handle")
+    server = _parse_time(view.get("indexedAt"))
+    created, source = choose_time(record.get("createdAt"), server, rkey, ctx)
+    shown = handle if isinstance(handle, str) and handle and handle != "handle.invalid" else did
+    return new_post(
+        platform=PLATFORM, post_id=uri, url=post_url(shown, rkey),
+        author_id=_str(author.get("did")) or did, author_handle=_str(handle),
+        author_name=_str(author.get("displayName")),
+        author_followers=_int(author.get("followersCount")), author_following=_int(author.get("followsCount")),
+        author_verified=_verified(author), created_at=created, time_source=source,
+        like_count=_int(view.get("likeCount")), repost_count=_int(view.get("repostCount")),
+        reply_count=_int(view.get("replyCount")), quote_count=_int(view.get("quoteCount")),
+        collected=collected, **record_fields(record),
+    )
+
+
+def _int(value: Any) -> int | None:
+    """Counts as given, or null: one odd value must not break the batch's Arrow conversion."""
+    return value if type(value) is int else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _repost_from_reason(reason: dict[str, Any], view: dict[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    """A newer feed's repost reason names the repost record; the repost carries the post's text."""
+    by = reason["by"] if isinstance(reason.get("by"), dict) else {}
+    did, _, rkey = split_uri(reason["uri"])
+    created = _parse_time(reason.get("indexedAt")) or tid_time(rkey)
+    fields = record_fields(view["record"])
+    fields.update(kind="repost", reposted_post_id=view["uri"], reply_to_post_id=None, reply_to_author_id=None,
+                  quoted_post_id=None, conversation_id=None)
+    return new_post(platform=PLATFORM, post_id=reason["uri"], author_id=_str(by.get("did")) or did,
+                    author_handle=_str(by.get("handle")), author_name=_str(by.get("displayName")),
+                    author_verified=_verified(by), created_at=created,
+                    time_source="source" if created else "invalid", collected=True, **fields)
+
+
+def _quoted_view(embed: Any) -> dict[str, Any] | None:
+    """The quoted post's view inside an embed view, when it is a readable post."""
+    if not isinstance(embed, dict):
+        return None
+    inner = embed.get("record")
+    if embed.get("$type") == "app.bsky.embed.recordWithMedia#view" and isinstance(inner, dict):
+        inner = inner.get("record")
+    if not isinstance(inner, dict) or inner.get("$type") != _VIEW_RECORD:
+        return None
+    uri, value = inner.get("uri"), inner.get("value")
+    if isinstance(uri, str) and _POST_PATH in uri and isinstance(value, dict) and value.get("createdAt"):
+        return inner
+    return None
+
+
+def _verified(author: dict[str, Any]) -> bool:
+    check = author.get("verification")
+    return isinstance(check, dict) and "valid" in (check.get("verifiedStatus"), check.get("trustedVerifierStatus"))
+
+
+# --- the post record ----------------------------------------------------------------------
+
+
+def record_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """Text, language, kind, references and entities of an `app.bsky.feed.post` record."""
+    text = record.get("text")
+    text = text if isinstance(text, str) else ""
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    parent, root = _ref_uri(reply.get("parent")), _ref_uri(reply.get("root"))
+    quoted = _quoted_uri(record.get("embed"))
+    hashtags, mentions, urls = _entities(record, text)
+    parent_did = parent[5:].split("/", 1)[0] if parent and parent.startswith("at://") else None
+    return dict(
+        text=text, lang=_lang(record), kind="reply" if parent else "quote" if quoted else "original",
+        reply_to_post_id=parent, reply_to_author_id=parent_did, conversation_id=root, quoted_post_id=quoted,
+        hashtags=hashtags, mentions=mentions, urls=urls,
+    )
+
+
+def _entities(record: dict[str, Any], text: str) -> tuple[list[str], list[str], list[str]]:
+    """Facets give tags, mentioned DIDs and links; their byte offsets are not needed for that."""
+    tags: list[str] = []
+    mentions: list[str] = []
+    urls: list[str] = []
+    facets = record.get("facets")
+    for facet in facets if isinstance(facets, list) else ():
+        features = facet.get("features") if isinstance(facet, dict) else None
+        for feature in features if isinstance(features, list) else ():
+            if isinstance(feature, dict):
+                _take_feature(feature, tags, mentions, urls)
+    if not (isinstance(facets, list) and facets) and ("#" in text or "＃" in text):
+        from ..movement.extract import extract_hashtags  # lazy: written alongside this module
+
+        tags = extract_hashtags(text)
+    _add_outline_tags(record.get("tags"), tags)
+    _add_external_url(record.get("embed"), urls)
+    return tags, mentions, urls
+
+
+def _take_feature(feature: dict[str, Any], tags: list[str], mentions: list[str], urls: list[str]) -> None:
+    """Canonical features, plus the misspelt tag types some clients write (`#Tag`, `.tag`)."""
+    kind = feature.get("$type")
+    if kind == _MENTION:
+        if isinstance(feature.get("did"), str):
+            mentions.append(feature["did"])
+    elif kind == _LINK or kind == "app.bsky.richtext.facet.link":
+        if isinstance(feature.get("uri"), str):
+            urls.append(feature["uri"])
+    else:
+        tag = feature.get("tag", feature.get("hashtag"))
+        if isinstance(tag, str) and tag.strip("#＃ "):
+            tags.append(tag.strip().lstrip("#＃"))
+
+
+def _add_outline_tags(outline: Any, tags: list[str]) -> None:
+    """Outline tags are not in the text; they follow the inline ones, without repeats."""
+    seen = {tag.casefold() for tag in tags}
+    for tag in outline if isinstance(outline, list) else ():
+        if isinstance(tag, str) and tag.strip("#＃ ") and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag.strip().lstrip("#＃"))
+
+
+def _add_external_url(embed: Any, urls: list[str]) -> None:
+    if not isinstance(embed, dict):
+        return
+    media = embed.get("media") if isinstance(embed.get("media"), dict) else embed
+    external = media.get("external")
+    uri = external.get("uri") if isinstance(external, dict) else None
+    if isinstance(uri, str) and uri and uri not in urls:
+        urls.append(uri)
+
+
+def _ref_uri(ref: Any) -> str | None:
+    return _str(ref.get("uri")) if isinstance(ref, dict) else None
+
+
+def _quoted_uri(embed: Any) -> str | None:
+    """The quoted post of a record embed; quoting a feed, list or profile is not a quote."""
+    if not isinstance(embed, dict):
+        return None
+    kind = embed.get("$type")
+    inner = embed.get("record")
+    if kind == "app.bsky.embed.recordWithMedia" and isinstance(inner, dict):
+        inner = inner.get("record")
+    elif kind != "app.bsky.embed.record":
+        return None
+    uri = _ref_uri(inner)
+    return uri if uri and _POST_PATH in uri else None
+
+
+def _lang(record: dict[str, Any]) -> str | None:
+    langs = record.get("langs", record.get("lang"))
+    return _str(langs[0] if langs else None) if isinstance(langs, list) else _str(langs)
+
+
+# --- identity and time ----------------------------------------------------------------------
+
+
+def split_uri(uri: str) -> tuple[str, str, str]:
+    """`at://did/collection/rkey` → (did, collection, rkey)."""
+    parts = uri[5:].split("/") if uri.startswith("at://") else []
+    if len(parts) != 3 or not all(parts):
+        raise RecordError("Bluesky post URI is not of the form at://did/collection/rkey")
+    return parts[0], parts[1], parts[2]
+
+
+def post_url(profile: str, rkey: str) -> str:
+    return f"https://bsky.app/profile/{profile}/post/{rkey}"
+
+
+def tid_time(rkey: str) -> datetime | None:
+    """The microsecond time a TID record key encodes (13 base32-sortable characters)."""
+    if len(rkey) != 13:
+        return None
+    value = 0
+    for char in rkey:
+        digit = _TID_ALPHABET.get(char)
+        if digit is None:
+            return None
+        value = value * 32 + digit
+    return None if value >> 63 else from_epoch_us(value >> 10)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return to_utc_naive(parse_iso(value)) if isinstance(value, str) else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def choose_time(client_value: Any, server: datetime | None, rkey: str,
+                ctx: ParseContext) -> tuple[datetime | None, str]:
+    """The client's time when plausible, else a plausible server time (time_source `server`)."""
+    client = _parse_time(client_value)
+    now_limit = datetime.utcnow() + _SLACK
+    server = server if server is not None and EARLIEST_CLIENT_TIME <= server <= now_limit else None
+    if client is not None and EARLIEST_CLIENT_TIME <= client <= (server + _SLACK if server else now_limit):
+        return client, "source"
+    for candidate in (server, tid_time(rkey)):
+        if candidate is not None and EARLIEST_CLIENT_TIME <= candidate <= now_limit:
+            ctx.count("bluesky_client_time_replaced")
+            ctx.warn(_REPLACED_WARNING)
+            return candidate, "server"
+    ctx.count("bluesky_client_time_invalid")
+    ctx.warn(_INVALID_WARNING)
+    return None, "invalid"
