@@ -43,7 +43,7 @@ FIELDS: tuple[Field, ...] = (
     Field("author_verified", _BOOL, "BOOLEAN", "Verified or otherwise notable per the platform (Twitter `verified`/`verified_type`, Mastodon bot flag excluded)."),
     # Time
     Field("created_at", _TS, "TIMESTAMP", "Creation time in UTC (a timestamp without zone whose value is UTC). Tweet ids give it to the millisecond and win over any other source."),
-    Field("time_source", _STR, "VARCHAR", "Where `created_at` came from: `snowflake`, `source`, `server` (a client time replaced), or `assumed-utc` (a naive timestamp taken as UTC)."),
+    Field("time_source", _STR, "VARCHAR", "Where `created_at` came from: `snowflake`, `source`, `server` (an absurd client time replaced by a server or record-key time), `assumed-utc` (a naive timestamp taken as UTC), or `invalid` (no plausible time: `created_at` is null)."),
     # Text
     Field("text", _STR, "VARCHAR", "The full text, with retweets' and long tweets' text restored and HTML turned into text."),
     Field("lang", _STR, "VARCHAR", "Language code as given by the source; null where the source gives none."),
