@@ -64,7 +64,7 @@ def test_damaged_lines_are_quarantined_never_crash(tmp_path: Path, plan):
     assert summary["read"] == nonblank
     accounted = summary["ingested"] + summary["duplicate"] + summary["rejected"] + summary["skipped"]
     assert accounted == nonblank
-    con = duckdb.connect(str(db), read_only=True)
-    (stored,) = con.execute("SELECT count(*) FROM posts WHERE collected").fetchone()
-    (quarantined,) = con.execute("SELECT count(*) FROM quarantine").fetchone()
+    with duckdb.connect(str(db), read_only=True) as con:
+        (stored,) = con.execute("SELECT count(*) FROM posts WHERE collected").fetchone()
+        (quarantined,) = con.execute("SELECT count(*) FROM quarantine").fetchone()
     assert stored == summary["ingested"] and quarantined == summary["rejected"]

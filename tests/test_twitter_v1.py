@@ -10,6 +10,8 @@ time, again without groundswell. Synthetic records below use made-up ids and tex
 
 from __future__ import annotations
 
+import html
+
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -83,7 +85,12 @@ def referenced_only(tweets: list[dict]) -> set[str]:
 
 
 def full_text_of(tweet: dict) -> str:
-    return tweet.get("extended_tweet", {}).get("full_text") or tweet.get("full_text") or tweet["text"]
+    return unescaped(tweet.get("extended_tweet", {}).get("full_text") or tweet.get("full_text") or tweet["text"])
+
+
+def unescaped(text: str) -> str:
+    """Twitter escapes &, < and > in text; the store holds the text as written."""
+    return html.unescape(text)
 
 
 @pytest.fixture
@@ -185,8 +192,8 @@ def test_retweets_are_not_truncated(stream: Path, stream_store: tuple[Store, Any
     for t in cases:
         original = t["retweeted_status"]
         (length, tags) = store.sql("SELECT length(text), hashtags FROM posts WHERE post_id = ?", [t["id_str"]])[0]
-        assert length > len(t["text"])
-        assert length == len("RT @: ") + len(original["user"]["screen_name"]) + len(original["extended_tweet"]["full_text"])
+        assert length > len(unescaped(t["text"]))
+        assert length == len("RT @: ") + len(original["user"]["screen_name"]) + len(unescaped(original["extended_tweet"]["full_text"]))
         assert tags == [h["text"] for h in original["extended_tweet"]["entities"]["hashtags"]]
 
 
@@ -196,7 +203,7 @@ def test_long_tweets_get_their_extended_text(stream: Path, stream_store: tuple[S
     assert len(cases) == 8
     for t in cases:
         (length, urls) = store.sql("SELECT length(text), urls FROM posts WHERE post_id = ?", [t["id_str"]])[0]
-        assert length == len(t["extended_tweet"]["full_text"]) > len(t["text"])
+        assert length == len(unescaped(t["extended_tweet"]["full_text"])) > len(unescaped(t["text"]))
         assert urls == [u["expanded_url"] for u in t["extended_tweet"]["entities"]["urls"]]
 
 

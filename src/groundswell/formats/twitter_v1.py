@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 from ..model import new_post
 from ..timeutil import from_epoch_us, parse_twitter_date, snowflake_time
+from .twitter_common import unescape_text
 from .base import Delete, Item, ParseContext, RecordError, Skip
 
 NAME = "twitter-v1"
@@ -172,7 +173,7 @@ def _post(tweet: dict, where: str, collected: bool, collected_at: datetime | Non
         author_id=author_id, author_handle=handle, author_name=_string(user.get("name")),
         author_followers=_count(user.get("followers_count")), author_following=_count(user.get("friends_count")),
         author_verified=_flag(user.get("verified")),
-        created_at=created_at, time_source=time_source, text=text, lang=_string(tweet.get("lang")),
+        created_at=created_at, time_source=time_source, text=unescape_text(text), lang=_string(tweet.get("lang")),
         kind=kind, reply_to_post_id=reply_to,
         reply_to_author_id=_optional_id(tweet, "in_reply_to_user_id_str", "in_reply_to_user_id") if reply_to else None,
         quoted_post_id=quoted, reposted_post_id=reposted,

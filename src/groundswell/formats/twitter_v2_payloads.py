@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model import new_post
 from ..timeutil import parse_iso, snowflake_time, to_utc_naive
+from .twitter_common import unescape_text
 
 _EMPTY: dict = {}
 
@@ -48,7 +49,7 @@ def tweet_post(tweet: dict, joined: Expansions, collected: bool) -> dict[str, An
         author_id=_str(tweet.get("author_id") or author.get("id")), author_handle=handle,
         author_name=author.get("name"), author_verified=_verified(author),
         author_followers=audience.get("followers_count"), author_following=audience.get("following_count"),
-        created_at=created_at, time_source=time_source, text=text, lang=tweet.get("lang"),
+        created_at=created_at, time_source=time_source, text=unescape_text(text), lang=tweet.get("lang"),
         kind=refs[0], reply_to_post_id=refs[1], quoted_post_id=refs[2],
         reposted_post_id=_ref_post_id(refs[3], joined), reply_to_author_id=_str(tweet.get("in_reply_to_user_id")),
         conversation_id=_str(tweet.get("conversation_id")),

@@ -78,8 +78,26 @@ def parse_chunk(chunk: Chunk) -> ChunkResult:
                 rows.append(item)
     result.counters = ctx.counters
     if rows:
-        result.posts = pa.Table.from_pylist(rows, schema=ARROW_SCHEMA)
+        result.posts = _to_table(rows, chunk, result)
     return result
+
+
+def _to_table(rows: list[dict[str, Any]], chunk: Chunk, result: ChunkResult) -> pa.Table:
+    """One bad value must not sink its chunk: on failure, rows are converted one by one."""
+    try:
+        return pa.Table.from_pylist(rows, schema=ARROW_SCHEMA)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    good = []
+    for row in rows:
+        try:
+            pa.Table.from_pylist([row], schema=ARROW_SCHEMA)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            reason = f"a field has the wrong type ({type(exc).__name__})"
+            result.quarantined.append(_quarantine(chunk, row["source_line"], reason, None))
+            continue
+        good.append(row)
+    return pa.Table.from_pylist(good, schema=ARROW_SCHEMA)
 
 
 def _finish_post(post: dict[str, Any], chunk: Chunk, position: int, latest: datetime, result: ChunkResult) -> None:
