@@ -41,8 +41,9 @@ def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: 
 
     Example: groundswell ingest tweets/*.jsonl.gz --db metoo.duckdb
     """
+    mapped = bool(preset or mapping or mapping_file)
     options = IngestOptions(
-        format=format_name,
+        format=format_name or ("table" if mapped else None),
         adapter_options=_adapter_options(preset, mapping, mapping_file, tz, delimiter, not no_accent_fold),
         workers=workers,
         force=force,
@@ -66,7 +67,13 @@ def _adapter_options(preset: str | None, mapping: tuple[str, ...], mapping_file:
                      delimiter: str | None, accent_fold: bool) -> dict[str, Any]:
     columns: dict[str, str] = {}
     if mapping_file:
-        columns.update(_read_mapping_file(mapping_file))
+        file_columns, settings = _read_mapping_file(mapping_file)
+        columns.update(file_columns)
+        preset = preset or settings.get("preset")
+        tz = tz or settings.get("tz")
+        platform = settings.get("platform")
+        if platform and "platform" not in columns:
+            columns["platform"] = f"={platform}"
     for pair in mapping:
         field, sep, column = pair.partition("=")
         if not sep or not field or not column:
@@ -79,13 +86,18 @@ def _adapter_options(preset: str | None, mapping: tuple[str, ...], mapping_file:
     return {"preset": preset, "columns": columns, "tz": tz, "delimiter": delimiter, "accent_fold": accent_fold}
 
 
-def _read_mapping_file(path: str) -> dict[str, str]:
+MAPPING_SETTINGS = ("preset", "tz", "platform")
+
+
+def _read_mapping_file(path: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A TOML file: a [columns] table, and optional top-level preset, tz and platform."""
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise GroundswellError(f"{path}: not valid TOML ({exc})") from None
-    columns = data.get("columns", data)
+    settings = {key: data[key] for key in MAPPING_SETTINGS if isinstance(data.get(key), str)}
+    columns = data.get("columns", {k: v for k, v in data.items() if k not in MAPPING_SETTINGS})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise GroundswellError(f"{path}: expected a [columns] table of field = \"column\" pairs")
-    return dict(columns)
+    return dict(columns), settings

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import GroundswellError, StoreBusy
 from ..formats.base import Delete
@@ -208,7 +209,7 @@ class Store:
         )
 
     def _upsert(self, posts: pa.Table) -> BatchCounts:
-        collected_in = int(pa.compute.sum(posts.column("collected").cast(pa.int64())).as_py() or 0)
+        collected_in = int(pc.sum(posts.column("collected").cast(pa.int64())).as_py() or 0)
         positioned = posts.append_column("_pos", pa.array(range(posts.num_rows), pa.int64()))
         self.con.register("batch_in", positioned)
         try:
@@ -267,6 +268,7 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             raise StoreBusy(f"{path}: store is busy (another groundswell process is writing to it); try again when it finishes") from None
         raise GroundswellError(f"{path}: cannot open the store ({message.splitlines()[0]})") from None
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
     return con
 
 
