@@ -47,10 +47,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import ingest, stats
+    from . import ingest, movements, stats
 
     main.add_command(ingest.ingest_command)
     main.add_command(stats.stats_command)
+    main.add_command(movements.movements_command)
+    main.add_command(movements.variants_command)
 
 
 _register()
