@@ -64,7 +64,7 @@ def _files_under(path: str) -> list[str]:
         return sorted(
             str(p) for p in Path(path).rglob("*")
             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in {".md", ".txt", ".toml"}
-            and p.name not in {"MANIFEST.json", "LICENSE"}
+            and p.name not in {"MANIFEST.json", "LICENSE", "truth.json"}
         )
     if not os.path.exists(path):
         raise GroundswellError(f"{path}: no such file or directory")
