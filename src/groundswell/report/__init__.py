@@ -1,1 +1,1 @@
-"""Outputs: terminal summaries now; HTML and exports with the report issue."""
+"""Outputs: the terminal summary, the self-contained HTML report, and the exports."""

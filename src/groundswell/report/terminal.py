@@ -59,3 +59,62 @@ def print_stats(figures: dict[str, Any]) -> None:
         for name, n in figures.get(group, {}).items():
             table.add_row(f"{group.replace('_', ' ')}: {name}", f"{n:,}")
     console.print(table)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+START_METHODS = {"call_to_action": "the call to action", "call_to_action_id": "the call to action, timed by its id",
+                 "first_burst": "the first burst"}
+
+
+def sparkline(values: list[int], width: int = 48) -> str:
+    """Values squeezed into `width` columns (each the sum of its share), drawn with block characters."""
+    if not values:
+        return ""
+    columns = min(width, len(values))
+    sums = [sum(values[i * len(values) // columns:(i + 1) * len(values) // columns]) for i in range(columns)]
+    top = max(sums) or 1
+    return "".join(" " if n == 0 else SPARKS[min(len(SPARKS) - 1, n * len(SPARKS) // (top + 1))] for n in sums)
+
+
+def print_report(figures: dict[str, Any], html_path: str | None = None) -> None:
+    """The short terminal summary of `groundswell report`: the headline, sparklines and warnings."""
+    console = Console(highlight=False)
+    head, volume, coverage = figures["headline"], figures["volume"], figures["coverage"]
+    movement = figures.get("movement") or {}
+    console.print(f"[bold]{movement.get('name', 'all collected posts')}[/bold]: "
+                  f"{head['posts']:,} posts by {head['distinct_authors']:,} distinct authors", markup=True)
+    first = head.get("first_24h")
+    if first:
+        note = " (overlaps a collection gap: a lower bound)" if first.get("overlaps_gap") else ""
+        console.print(f"{first['posts']:,} posts in the first 24 hours after the start, "
+                      f"{_when(first['from'], volume['tz'])} ({START_METHODS.get(head['start']['method'], '')}){note}",
+                      markup=False)
+    series = volume["series"]
+    if series:
+        console.print(f"posts per {volume['bucket']} ({volume['tz']}), {series[0]['t']} to {series[-1]['t']}:", markup=False)
+        console.print(sparkline([r["posts"] for r in series], 72), markup=False)
+    around = volume.get("around_start") or []
+    if around and (volume["bucket"] == "day" or len(series) > 2 * len(around)):  # else it repeats the line above
+        console.print(f"posts per hour around the start, {around[0]['t']} to {around[-1]['t']}:", markup=False)
+        console.print(sparkline([r["posts"] for r in around], 96), markup=False)
+    table = Table(show_header=False, box=None)
+    for key in ("peak_hour", "peak_day"):
+        if volume.get(key):
+            table.add_row(key.replace("_", " "), f"{volume[key]['t']}: {volume[key]['posts']:,} posts")
+    match = figures["hashtag_vs_phrase"]["totals"]
+    table.add_row("hashtag only / phrase only / both", f"{match['hashtag_only']:,} / {match['phrase_only']:,} / {match['both']:,}")
+    gaps = coverage["gaps"]["days"]
+    if gaps:
+        table.add_row("days without data", ", ".join(g["start"] if g["days"] == 1 else f"{g['start']} to {g['end']}"
+                                                     for g in gaps[:6]) + (" …" if len(gaps) > 6 else ""))
+    console.print(table)
+    if html_path:
+        console.print(f"report written to {html_path}", markup=False)
+
+
+def _when(value: str, tz: str) -> str:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=timezone.utc)
+    return (moment.astimezone(ZoneInfo(tz)) if tz != "UTC" else moment).strftime("%Y-%m-%d %H:%M") + f" {tz}"

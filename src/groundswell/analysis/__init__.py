@@ -1,0 +1,1 @@
+"""Python-side algorithms on aggregates (bursts, gaps) and on small subsets (language detection)."""

@@ -1,0 +1,141 @@
+"""The posts a report counts, and the local clock it counts them by.
+
+Every figure of the report is read from one relation, `gs_scope`: the collected posts the
+movement matches (by hashtag or phrase, inside its window), with the columns the figures
+need. Building it once runs the movement's regular expressions once, however many figures
+follow. Times are UTC in the store; a report in another zone shifts them in SQL by the
+zone's offsets over the data's range (a CASE over the zone's transitions), which is plain
+portable SQL and keeps bucket edges exact across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from ..movement.definition import Movement
+from ..movement.match import matched_posts_sql
+from ..timeutil import zone
+
+Query = Callable[[str], list[tuple]]
+SCOPE = "gs_scope"
+BASE = "gs_scope_base"
+# Columns copied from the post table next to the match columns of `matched_posts_sql`.
+POST_COLUMNS = ("author_handle", "author_name", "author_followers", "author_verified", "hashtag_keys",
+                "like_count", "repost_count", "reply_count", "quote_count", "lang")
+BUCKETS = ("hour", "day")
+# Zones change offset by whole quarter hours, so stepping by 15 minutes finds every transition.
+_STEP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A time zone over a range: SQL that turns UTC `created_at` into local wall time."""
+
+    tz: str
+    offsets: tuple[tuple[datetime, int], ...]  # (UTC moment from which it applies, minutes east of UTC)
+
+    def local_sql(self, column: str = "created_at") -> str:
+        if all(minutes == 0 for _, minutes in self.offsets):
+            return column
+        if len(self.offsets) == 1:
+            return _shift(column, self.offsets[0][1])
+        cases = " ".join(
+            f"WHEN {column} < TIMESTAMP '{until.isoformat(sep=' ')}' THEN {_shift(column, minutes)}"
+            for (_, minutes), (until, _) in zip(self.offsets, self.offsets[1:])
+        )
+        return f"CASE {cases} ELSE {_shift(column, self.offsets[-1][1])} END"
+
+    def bucket_sql(self, bucket: str, column: str = "created_at") -> str:
+        if bucket not in BUCKETS:
+            raise ValueError(f"bucket must be one of {BUCKETS}")
+        return f"date_trunc('{bucket}', {self.local_sql(column)})"
+
+    def to_local(self, moment: datetime) -> datetime:
+        minutes = self.offsets[0][1]
+        for since, offset in self.offsets:
+            if moment >= since:
+                minutes = offset
+        return moment + timedelta(minutes=minutes)
+
+
+def _shift(column: str, minutes: int) -> str:
+    if minutes == 0:
+        return column
+    sign = "+" if minutes > 0 else "-"
+    return f"({column} {sign} INTERVAL '{abs(minutes)}' MINUTE)"
+
+
+def clock(tz: str, first: datetime | None, last: datetime | None) -> Clock:
+    """The zone's offsets between `first` and `last` (UTC, naive); UTC needs none."""
+    if tz.upper() == "UTC" or first is None or last is None:
+        return Clock("UTC" if tz.upper() == "UTC" else tz, ((datetime.min, _offset(tz, first)),))
+    offsets: list[tuple[datetime, int]] = [(datetime.min, _offset(tz, first))]
+    moment = first.replace(minute=0, second=0, microsecond=0)
+    while moment <= last + _STEP:
+        minutes = _offset(tz, moment)
+        if minutes != offsets[-1][1]:
+            offsets.append((_transition(tz, moment - _STEP, moment), minutes))
+        moment += _STEP
+    return Clock(tz, tuple(offsets))
+
+
+def _offset(tz: str, moment: datetime | None) -> int:
+    if tz.upper() == "UTC" or moment is None:
+        return 0
+    from datetime import timezone
+
+    aware = moment.replace(tzinfo=timezone.utc).astimezone(zone(tz))
+    delta = aware.utcoffset() or timedelta(0)
+    return int(delta.total_seconds() // 60)
+
+
+def _transition(tz: str, before: datetime, after: datetime) -> datetime:
+    """The exact UTC second the offset changes, between two moments with different offsets."""
+    low, high = before, after
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if _offset(tz, middle) == _offset(tz, low):
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)
+
+
+def scope_base_sql(movement: Movement | None) -> str:
+    """The matched posts with the post columns figures need; every collected post without a movement."""
+    columns = ", ".join(f"p.{name}" for name in POST_COLUMNS)
+    if movement is None:
+        return (f"SELECT p.platform, p.post_id, p.created_at, p.kind, p.author_id, TRUE AS by_hashtag, "
+                f"FALSE AS by_phrase, CAST([] AS VARCHAR[]) AS families, CAST([] AS VARCHAR[]) AS variants, "
+                f"{columns} FROM posts p WHERE p.collected")
+    return (f"SELECT m.platform, m.post_id, m.created_at, m.kind, m.author_id, m.by_hashtag, m.by_phrase, "
+            f"m.families, m.variants, {columns} FROM ({matched_posts_sql(movement)}) AS m "
+            f"JOIN posts p ON p.platform = m.platform AND p.post_id = m.post_id")
+
+
+def materialize_base(query: Query, movement: Movement | None) -> None:
+    query(f"CREATE OR REPLACE TEMP TABLE {BASE} AS {scope_base_sql(movement)}")
+
+
+def materialize_scope(query: Query, languages: str | None) -> None:
+    """`gs_scope`: the base plus `language` and `language_source`, from `languages` (platform,
+    post_id, lang, method) where the source gave none. Source codes that mean "no language"
+    (Twitter's und, zxx and q* codes) become `und`."""
+    source_lang = ("CASE WHEN s.lang IS NULL THEN NULL WHEN lower(s.lang) IN ('und', 'zxx') "
+                   "OR lower(s.lang) LIKE 'q%' THEN 'und' ELSE s.lang END")
+    if languages is None:
+        query(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT s.*, coalesce({source_lang}, 'und') AS language, "
+              f"CASE WHEN s.lang IS NULL THEN 'none' ELSE 'source' END AS language_source FROM {BASE} s")
+        return
+    query(
+        f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT s.*, coalesce({source_lang}, d.lang, 'und') AS language, "
+        f"CASE WHEN s.lang IS NOT NULL THEN 'source' ELSE coalesce(d.method, 'none') END AS language_source "
+        f"FROM {BASE} s LEFT JOIN {languages} d ON d.platform = s.platform AND d.post_id = s.post_id"
+    )
+
+
+def time_range(query: Query, table: str = SCOPE) -> tuple[datetime | None, datetime | None]:
+    first, last = query(f"SELECT min(created_at), max(created_at) FROM {table}")[0]
+    return first, last
