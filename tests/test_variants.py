@@ -137,23 +137,12 @@ def test_movement_keys_are_never_suggested(corpus_db: str) -> None:
 
 # --- real data: the GetOldTweets scrape of "#metoo" ---------------------------------------------
 
-AURORA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "metoo-getoldtweets-aurora848"
 
 
 @pytest.fixture(scope="module")
-def aurora_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The whole scrape ingested once per test session (shared with test_match.py through the path)."""
-    if not AURORA.is_dir():
-        pytest.skip(f"real data folder {AURORA} is absent")
-    from groundswell.ingest import IngestOptions, ingest
-
-    path = tmp_path_factory.getbasetemp() / "aurora848.duckdb"
-    done = path.with_suffix(".done")
-    if not done.exists():
-        with Store(str(path)) as store:
-            ingest([str(AURORA)], store, IngestOptions())
-        done.touch()
-    return str(path)
+def aurora_db(aurora_store: Path) -> str:
+    """The whole scrape, ingested once per test session (tests/conftest.py)."""
+    return str(aurora_store)
 
 
 @pytest.mark.realdata
