@@ -85,6 +85,9 @@ def time_twarc_csv(path: Path) -> float | None:
 
 TWARC_CSV_SCRIPT = """
 import sys
+import pandas
+if not hasattr(pandas.DataFrame, "applymap"):  # twarc-csv 0.7 predates pandas 3's rename
+    pandas.DataFrame.applymap = pandas.DataFrame.map
 from twarc_csv import CSVConverter, DataFrameConverter
 with open(sys.argv[1]) as infile, open(sys.argv[2], "w") as outfile:
     CSVConverter(infile, outfile, converter=DataFrameConverter(input_data_type="tweets")).process()
@@ -127,10 +130,18 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer-mb", type=int, default=40)
+    parser.add_argument("--peer-only", action="store_true", help="Only the twarc-csv comparison (ingest rate measured on the peer slice).")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"bench needs the real data in {DATA}")
     print(f"machine: {os.cpu_count()} cores; size {args.size_mb} MB per format; median of {args.runs} runs")
+    if args.peer_only:
+        path = OUT / f"v2-peer-{args.peer_mb}mb.jsonl"
+        replicate(V2_SOURCES, path, args.peer_mb)
+        timings = [time_ingest(path) for _ in range(args.runs)]
+        rate = timings[0][1]["ingested"] / statistics.median(t for t, _ in timings)
+        print(json.dumps(bench_peer(args.peer_mb, args.runs, rate), indent=2))
+        return
     results = [bench_format("v1", V1_SOURCES, args.size_mb, args.runs), bench_format("v2", V2_SOURCES, args.size_mb, args.runs)]
     for r in results:
         print(f"{r['format']}: {r['mb']} MB, {r['posts']:,} posts | raw parse {r['raw_parse_mb_s']:.1f} MB/s | "
