@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test demo bench clean chromium java fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,38 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) chromium java
 	$(BIN)/pytest -q
 
 demo: $(STAMP)
 	rm -f demo.duckdb
-	$(BIN)/python -m groundswell.simulate demo-data
-	$(BIN)/groundswell ingest demo-data --db demo.duckdb
-	$(BIN)/groundswell stats --db demo.duckdb
+	$(BIN)/groundswell simulate demo-data --format v1
+	$(BIN)/groundswell ingest 'demo-data/synthetic-*' --db demo.duckdb
+	$(BIN)/groundswell stats --db demo.duckdb --movement metoo
+	$(BIN)/groundswell report --db demo.duckdb --movement metoo --out report.html
+
+# Headless Chromium for the report's browser test (Debian's package). CI runs as root and
+# installs it, so the test never skips there; elsewhere without root the test skips with a reason.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: /usr/bin/chromium is missing (as root: apt-get install chromium); the browser test will skip"; \
+	  fi; \
+	fi
+
+# Java 17 for the Spark parity tests (Debian's OpenJDK), installed only when `java -version`
+# fails. CI runs as root and installs it, so the Spark tests never skip there.
+java:
+	@if ! java -version >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+	      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null); \
+	  else \
+	    echo "note: Java is missing (as root: apt-get install openjdk-17-jre-headless); the Spark tests will skip"; \
+	  fi; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]"
@@ -27,3 +51,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo-data demo.duckdb .pytest_cache
+
+# Longer fuzzing than CI's: the Hypothesis suite with many more examples, then the atheris
+# targets (fuzz/) where atheris installs. FUZZ_EXAMPLES and FUZZ_SECONDS (per target) tune it.
+FUZZ_EXAMPLES ?= 5000
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	GROUNDSWELL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_fuzz.py
+	@if $(BIN)/pip install --quiet atheris; then \
+	  $(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS); \
+	else \
+	  echo "note: atheris does not install here; the Hypothesis run above was the fuzzing"; \
+	fi

@@ -53,6 +53,10 @@ def _register() -> None:
     main.add_command(stats.stats_command)
     main.add_command(movements.movements_command)
     main.add_command(movements.variants_command)
+    main.add_command(__import__(f"{__package__}.simulate", fromlist=["_"]).simulate_command)
+    main.add_command(__import__(f"{__package__}.report", fromlist=["_"]).report_command)
+    main.add_command(__import__(f"{__package__}.export", fromlist=["_"]).export_command)
+    main.add_command(__import__(f"{__package__}.forget", fromlist=["_"]).forget_command)
 
 
 _register()

@@ -13,6 +13,7 @@ from ..errors import GroundswellError
 from ..formats import format_names
 from ..ingest import IngestOptions, ingest
 from ..store import Store
+from .engine_options import EngineChoice, engine_options
 from .options import db_option, json_option
 
 
@@ -31,13 +32,17 @@ from .options import db_option, json_option
 @click.option("--force", is_flag=True, help="Read files again even if they were ingested before.")
 @click.option("--batch-rows", type=click.IntRange(1), default=100_000, show_default=True,
               help="Records per atomic write; smaller batches lose less work to an interruption.")
+@engine_options
 def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: str | None, preset: str | None,
                    mapping: tuple[str, ...], mapping_file: str | None, tz: str | None, delimiter: str | None,
-                   no_accent_fold: bool, workers: int, force: bool, batch_rows: int) -> None:
+                   no_accent_fold: bool, workers: int, force: bool, batch_rows: int, engine: EngineChoice) -> None:
     """Read PATHS (files, directories, globs, or - for stdin) into the store.
 
     Formats are recognised from content; .gz and .zst are read transparently. Re-ingesting
     the same or overlapping files adds nothing twice.
+
+    With --engine spark, Spark tasks read the files (one per task) and write a Parquet lake
+    at --lake instead of the DuckDB store; see docs/scale.md.
 
     Example: groundswell ingest tweets/*.jsonl.gz --db metoo.duckdb
     """
@@ -52,9 +57,14 @@ def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: 
     from ..report.terminal import Reporter
 
     reporter = Reporter(quiet=as_json)
-    with Store(db) as store:
-        with reporter.progress("ingesting") as advance:
-            summary = ingest(list(paths), store, options, warn=reporter.warn, progress=advance)
+    if engine.is_spark:
+        from ..engines.spark_ingest import ingest_lake
+
+        summary = ingest_lake(list(paths), engine.lake or "", engine.master, options, warn=reporter.warn)
+    else:
+        with Store(db) as store:
+            with reporter.progress("ingesting") as advance:
+                summary = ingest(list(paths), store, options, warn=reporter.warn, progress=advance)
     if as_json:
         click.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

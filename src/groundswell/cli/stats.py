@@ -7,9 +7,10 @@ import orjson
 
 from ..metrics import magnitude, matching
 from ..movement.definition import Movement
-from ..store import Store
+from .engine_options import EngineChoice, engine_options
 from .movements import echo_movement_figures, movement_option
 from .options import db_option, json_option
+from .report import engine_report_figures, report_options
 
 
 @click.command("stats")
@@ -17,19 +18,29 @@ from .options import db_option, json_option
 @json_option
 @click.option("--by-day", is_flag=True, help="Add collected posts per UTC day.")
 @movement_option
-def stats_command(db: str, as_json: bool, by_day: bool, movement: Movement | None) -> None:
+@click.option("--report", "with_report", is_flag=True,
+              help="Add every figure of `groundswell report` under `report` (see docs/metrics.md).")
+@report_options
+@engine_options
+def stats_command(db: str, as_json: bool, by_day: bool, movement: Movement | None, engine: EngineChoice,
+                  with_report: bool = False, bucket: str = "hour", tz: str = "UTC",
+                  notable_followers: int = 10_000) -> None:
     """Totals of the store: posts, distinct authors, time range, kinds and platforms.
 
     With --movement, also the posts it matches by hashtag and by phrase, per family and variant.
 
+    With --engine spark --lake PATH, the same figures from a Parquet lake, computed by Spark.
+
     Example: groundswell stats --json
     """
-    with Store(db, read_only=True) as store:
-        figures = magnitude.totals(store.sql)
+    with engine.open(db) as store:
+        figures = magnitude.totals(store.query)
         if by_day:
-            figures["by_day"] = magnitude.by_day(store.sql)
+            figures["by_day"] = magnitude.by_day(store.query)
         if movement:
-            figures["movement"] = matching.movement_figures(store.sql, movement)
+            figures["movement"] = matching.movement_figures(store.query, movement)
+        if with_report:
+            figures["report"] = engine_report_figures(store, movement, bucket, tz, notable_followers)
     if as_json:
         click.echo(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
         return
@@ -38,3 +49,7 @@ def stats_command(db: str, as_json: bool, by_day: bool, movement: Movement | Non
     print_stats(figures)
     if movement:
         echo_movement_figures(figures["movement"])
+    if with_report:
+        from ..report.terminal import print_report
+
+        print_report(figures["report"])

@@ -111,7 +111,7 @@ def _status_post(status: dict[str, Any], ctx: ParseContext, collected: bool,
                  boosted: dict[str, Any] | None) -> dict[str, Any]:
     """One status as a post; a boost takes its text and entities from the boosted status."""
     uri, account = status.get("uri"), status["account"]
-    if not isinstance(uri, str) or not uri:
+    if not isinstance(uri, str) or not uri.strip():
         raise RecordError("Mastodon status without a `uri`")
     source = boosted if boosted is not None else status
     content = source.get("content")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model import new_post
 from ..timeutil import parse_iso, snowflake_time, to_utc_naive
+from .base import RecordError
 from .twitter_common import unescape_text
 
 _EMPTY: dict = {}
@@ -36,6 +37,8 @@ def tweet_post(tweet: dict, joined: Expansions, collected: bool) -> dict[str, An
     """The post for one tweet; the version is the tweet's own id so the store keeps the latest edit."""
     tweet_id = _str(tweet["id"])
     post_id = post_id_of(tweet)
+    if not (post_id and tweet_id and post_id.strip() and tweet_id.strip()):
+        raise RecordError("a tweet (collected or referenced) without an `id`")
     author = _author_of(tweet, joined)
     handle = author.get("username")
     refs = _references(tweet, joined)

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import itertools
 import os
+import sys
 import zlib
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -26,12 +27,15 @@ from ..errors import GroundswellError, UnknownFormat
 from ..formats.detect import SAMPLE_LINES, choose_adapter, container_of, sample_jsonl
 from ..model import ARROW_SCHEMA
 from ..sources import PeekableStream, Source, expand, json_array_records, open_binary, table_records
-from ..store.duckdb_store import Store
+from ..store.duckdb_store import Store, StoreWriteError
 from .summary import FileError, Summary
 from .worker import WARN_LINES_SHOWN, Chunk, ChunkResult, parse_chunk
 from .writer import Writer
 
 PARALLEL_MIN_BYTES = 8 << 20
+# A chunk holds at most this much raw JSON: v2 pages run to ~1 MB a line, so a count alone
+# would send hundreds of megabytes to a worker at once.
+CHUNK_BYTES = 4 << 20
 # What reading a damaged file can raise; each becomes a one-line error for that file.
 READ_ERRORS = (EOFError, zlib.error, OSError, UnicodeDecodeError, csv.Error, GroundswellError)
 FINGERPRINT_BYTES = 1 << 16
@@ -70,8 +74,18 @@ def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
         raise
     finally:
         runner.close()
-        store.finish_run(run_id, status, summary.as_dict())
+        _finish_run(store, run_id, status, summary)
     return summary
+
+
+def _finish_run(store: Store, run_id: int, status: str, summary: Summary) -> None:
+    """Record the run; when the store already failed (disk full), the first error is the one to show."""
+    failing = sys.exc_info()[1] is not None
+    try:
+        store.finish_run(run_id, status, summary.as_dict())
+    except GroundswellError:
+        if not failing:
+            raise
 
 
 def _wants_parallel(sources: list[Source], options: IngestOptions) -> bool:
@@ -124,6 +138,8 @@ class _Runner:
             return
         try:
             self._read_file(source, stamp)
+        except StoreWriteError:
+            raise  # not this file's fault: no other file can be written either
         except UnknownFormat as exc:
             self._file_error(source, str(exc))
         except GroundswellError as exc:
@@ -199,12 +215,15 @@ class _FileIngest:
         size = self.runner.options.chunk_records
         batch: list[tuple[int, Any]] = []
         failure: BaseException | None = None
+        held = 0
         try:
             for record in records:
                 batch.append(record)
-                if len(batch) >= size:
+                raw = record[1]
+                held += len(raw) if isinstance(raw, bytes) else 0
+                if len(batch) >= size or held >= CHUNK_BYTES:
                     yield self._chunk(batch)
-                    batch = []
+                    batch, held = [], 0
         except READ_ERRORS as exc:
             failure = exc
         if batch:

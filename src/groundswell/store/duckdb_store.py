@@ -8,9 +8,11 @@ completes without duplicates.
 from __future__ import annotations
 
 import os
+import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import duckdb
 import orjson
@@ -91,14 +93,20 @@ def _insert_sql() -> str:
 # Narrow copies of the batch's keys: deduplication and counting never move the wide columns.
 _KEYS_SQL = """
 CREATE OR REPLACE TEMP TABLE batch_keys AS
-SELECT platform, post_id, author_id, collected, version_id, _pos FROM batch_in
+SELECT platform, post_id, author_id, reposted_post_id, collected, version_id, _pos FROM batch_in
 """
 
-# Posts whose id or author was forgotten never come back, whatever archive is re-read.
+# Posts whose id or author was forgotten never come back, whatever archive is re-read; nor
+# do reposts of them, which carry the forgotten text (a retweet's text is its original's).
 _DROP_TOMBSTONED_SQL = """
-DELETE FROM batch_keys k WHERE
+CREATE OR REPLACE TEMP TABLE batch_dropped AS
+SELECT platform, post_id FROM batch_keys k WHERE
   EXISTS (SELECT 1 FROM tombstones t WHERE NOT t.is_author AND t.platform = k.platform AND t.target_id = k.post_id)
-  OR EXISTS (SELECT 1 FROM tombstones t WHERE t.is_author AND t.platform = k.platform AND t.target_id = k.author_id)
+  OR EXISTS (SELECT 1 FROM tombstones t WHERE t.is_author AND t.platform = k.platform AND t.target_id = k.author_id);
+DELETE FROM batch_keys k WHERE
+  EXISTS (SELECT 1 FROM batch_dropped d WHERE d.platform = k.platform AND d.post_id IN (k.post_id, k.reposted_post_id))
+  OR (k.reposted_post_id IS NOT NULL AND EXISTS (SELECT 1 FROM tombstones t
+      WHERE NOT t.is_author AND t.platform = k.platform AND t.target_id = k.reposted_post_id));
 """
 
 # Within one batch the same post may appear many times (one original, retweeted by many):
@@ -122,6 +130,44 @@ FROM batch_winners w LEFT JOIN posts p ON p.platform = w.platform AND p.post_id 
 """
 
 
+# Forgetting: the targets (ids or accounts) are in the temp table `forget_targets`. Posts that
+# match are removed, and so are reposts of them, which carry the forgotten text; each such
+# repost gets a tombstone of its own so that re-reading an archive cannot restore it.
+_GONE_SQL = """
+CREATE OR REPLACE TEMP TABLE forget_gone AS
+SELECT p.platform, p.post_id, p.collected FROM posts p JOIN forget_targets t
+  ON NOT t.is_author AND t.platform = p.platform AND t.target_id = p.post_id
+UNION
+SELECT p.platform, p.post_id, p.collected FROM posts p JOIN forget_targets t
+  ON t.is_author AND t.platform = p.platform AND t.target_id = p.author_id
+"""
+_REPOSTS_SQL = """
+CREATE OR REPLACE TEMP TABLE forget_reposts AS
+SELECT DISTINCT r.platform, r.post_id, r.collected FROM posts r JOIN (
+  SELECT platform, post_id AS id FROM forget_gone
+  UNION SELECT platform, target_id FROM forget_targets WHERE NOT is_author
+) g ON r.platform = g.platform AND r.reposted_post_id = g.id
+WHERE NOT EXISTS (SELECT 1 FROM forget_gone x WHERE x.platform = r.platform AND x.post_id = r.post_id)
+"""
+_REMOVE_SQL = """
+DELETE FROM posts p USING (SELECT platform, post_id FROM forget_gone UNION ALL SELECT platform, post_id FROM forget_reposts) g
+WHERE p.platform = g.platform AND p.post_id = g.post_id
+"""
+REPOST_REASON = "repost of a forgotten post"
+TARGET_SCHEMA = pa.schema([("platform", pa.string()), ("target_id", pa.string()), ("is_author", pa.bool_()),
+                           ("deleted_at", pa.timestamp("us")), ("reason", pa.string()), ("_n", pa.int64())])
+
+
+@dataclass
+class Removed:
+    """What one deletion removed from the post table."""
+
+    posts: int = 0  # collected posts matched by id or author
+    referenced: int = 0  # posts known only by reference, matched by id or author
+    reposts: int = 0  # reposts of those posts (removed with them: they carry the same text)
+    already_tombstoned: int = 0  # targets forgotten before (their posts could not have come back)
+
+
 class Store:
     """A groundswell store in one DuckDB file."""
 
@@ -130,7 +176,8 @@ class Store:
         self.read_only = read_only
         self.con = _connect(self.path, read_only)
         if not read_only:
-            self._create()
+            with self.guard():
+                self._create()
         elif not self._has_posts():
             raise GroundswellError(f"{self.path}: not a groundswell store (run `groundswell ingest` first)")
 
@@ -143,15 +190,29 @@ class Store:
         for ddl in SUPPORT_DDL:
             self.con.execute(ddl)
         self.con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
+        # The secret behind the outputs' pseudonyms (see privacy.py); made once, never printed.
+        self.con.execute("INSERT INTO meta VALUES ('pseudonym_salt', ?) ON CONFLICT DO NOTHING", [secrets.token_hex(32)])
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        except duckdb.Error:
+            pass  # a store that failed to write cannot flush more on close; what was committed stays
 
     def __enter__(self) -> "Store":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Disk full, read-only files, a store invalidated by an earlier failure: one clear error."""
+        try:
+            yield
+        except (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException,
+                duckdb.PermissionException, duckdb.TransactionException) as exc:
+            raise write_error(self.path, exc) from None
 
     # --- reading ---------------------------------------------------------------------
 
@@ -170,15 +231,19 @@ class Store:
     # --- writing ---------------------------------------------------------------------
 
     def start_run(self) -> int:
-        (run_id,) = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()  # type: ignore[misc]
-        self.con.execute("INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL)", [run_id, _now()])
+        with self.guard():
+            # This process holds the store's lock, so a run still marked running was killed.
+            self.con.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
+            (run_id,) = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()  # type: ignore[misc]
+            self.con.execute("INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL)", [run_id, _now()])
         return int(run_id)
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
-        self.con.execute(
-            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
-            [_now(), status, orjson.dumps(summary).decode(), run_id],
-        )
+        with self.guard():
+            self.con.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
+                [_now(), status, orjson.dumps(summary).decode(), run_id],
+            )
 
     def write_batch(
         self,
@@ -189,24 +254,49 @@ class Store:
     ) -> BatchCounts:
         """Store one batch atomically: tombstones first, so a delete in the batch wins."""
         counts = BatchCounts()
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.guard(), self._transaction():
             self._record_deletes(list(deletes), source_file)
             if posts.num_rows:
                 counts = self._upsert(posts)
             self._record_quarantine(list(quarantined))
+        return counts
+
+    def forget(self, deletes: list[Delete], source_file: str) -> Removed:
+        """Tombstone these ids and accounts and remove their posts, in one transaction.
+
+        A target already tombstoned keeps its first deletion time and reason.
+        """
+        with self.guard(), self._transaction():
+            already = self._insert_tombstones(deletes, source_file, replace=False)
+            removed = self._remove_tombstoned(source_file)
+        removed.already_tombstoned = already
+        return removed
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the main file, so removed rows are gone from its live blocks."""
+        with self.guard():
+            self.con.execute("CHECKPOINT")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
             raise
-        return counts
 
     def mark_file(self, path: str, fingerprint: str | None, source_format: str, status: str,
                   records: int, posts: int, run_id: int) -> None:
-        self.con.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [path, fingerprint, source_format, status, records, posts, run_id, _now()],
-        )
+        with self.guard():
+            self.con.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [path, fingerprint, source_format, status, records, posts, run_id, _now()],
+            )
 
     def _upsert(self, posts: pa.Table) -> BatchCounts:
         collected_in = int(pc.sum(posts.column("collected").cast(pa.int64())).as_py() or 0)
@@ -242,19 +332,61 @@ class Store:
         )
 
     def _record_deletes(self, deletes: list[Delete], source_file: str) -> None:
-        if not deletes:
-            return
-        now = _now()
-        self.con.executemany(
-            "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(d.platform, d.target_id, d.author, d.deleted_at, d.reason, source_file, now) for d in deletes],
-        )
-        self.con.execute(
-            """DELETE FROM posts p USING tombstones t
-               WHERE t.platform = p.platform AND t.recorded_at = ?
-                 AND ((NOT t.is_author AND t.target_id = p.post_id) OR (t.is_author AND t.target_id = p.author_id))""",
-            [now],
-        )
+        """Deletion notices met during ingest: a later notice for the same id replaces an earlier one."""
+        if deletes:
+            self._insert_tombstones(deletes, source_file, replace=True)
+            self._remove_tombstoned(source_file)
+
+    def _insert_tombstones(self, deletes: list[Delete], source_file: str, replace: bool) -> int:
+        """Returns how many of these targets were tombstoned already."""
+        targets = pa.Table.from_pylist(
+            [{"platform": d.platform, "target_id": d.target_id, "is_author": d.author, "deleted_at": d.deleted_at,
+              "reason": d.reason, "_n": n} for n, d in enumerate(deletes)], schema=TARGET_SCHEMA)
+        self.con.register("forget_in", targets)
+        try:
+            # The last notice for a target wins within one call, as it would row by row.
+            self.con.execute("""CREATE OR REPLACE TEMP TABLE forget_targets AS SELECT * EXCLUDE (_n) FROM forget_in
+                QUALIFY row_number() OVER (PARTITION BY platform, target_id, is_author ORDER BY _n DESC) = 1""")
+        finally:
+            self.con.unregister("forget_in")
+        (already,), = self.con.execute("SELECT count(*) FROM forget_targets f JOIN tombstones t "
+                                       "USING (platform, target_id, is_author)").fetchall()
+        conflict = "OR REPLACE" if replace else "OR IGNORE"
+        self.con.execute(f"INSERT {conflict} INTO tombstones SELECT platform, target_id, is_author, deleted_at, reason, ?, ? "
+                         "FROM forget_targets", [source_file, _now()])
+        return int(already)
+
+    def _remove_tombstoned(self, source_file: str) -> Removed:
+        self.con.execute(_GONE_SQL)
+        self.con.execute(_REPOSTS_SQL)
+        self.con.execute("INSERT OR IGNORE INTO tombstones SELECT platform, post_id, false, NULL, ?, ?, ? FROM forget_reposts",
+                         [REPOST_REASON, source_file, _now()])
+        (posts, referenced), = self.con.execute(
+            "SELECT count(*) FILTER (WHERE collected), count(*) FILTER (WHERE NOT collected) FROM forget_gone").fetchall()
+        (reposts,), = self.con.execute("SELECT count(*) FROM forget_reposts").fetchall()
+        self.con.execute(_REMOVE_SQL)
+        return Removed(int(posts), int(referenced), int(reposts))
+
+
+class StoreWriteError(GroundswellError):
+    """The store itself cannot be written (disk full, read-only): no later file can be ingested either."""
+
+
+_FULL_DISK = ("no space left", "file too large", "disk quota")
+_READ_ONLY = ("permission denied", "operation not permitted", "read-only file system")
+
+
+def write_error(path: str, exc: BaseException) -> StoreWriteError:
+    """A one-line error that names the store and says what the user can do."""
+    detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+    lowered = detail.lower()
+    if any(word in lowered for word in _FULL_DISK):
+        return StoreWriteError(f"{path}: the disk is full ({detail}); what was committed before is kept "
+                                "and the store is intact: free some space and run the same command again")
+    if any(word in lowered for word in _READ_ONLY):
+        return StoreWriteError(f"{path}: the store is read-only ({detail}); nothing more was written: "
+                                "check the permissions of the file and its folder, or use another --db")
+    return StoreWriteError(f"{path}: cannot write to the store ({detail}); what was committed before is kept")
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -266,6 +398,8 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         message = str(exc)
         if "lock" in message.lower():
             raise StoreBusy(f"{path}: store is busy (another groundswell process is writing to it); try again when it finishes") from None
+        if not read_only and any(word in message.lower() for word in _READ_ONLY):
+            raise write_error(path, exc) from None
         raise GroundswellError(f"{path}: cannot open the store ({message.splitlines()[0]})") from None
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal

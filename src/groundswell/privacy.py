@@ -1,0 +1,225 @@
+"""Privacy for outputs: who may be named, whose words may be shown, and names safe to write.
+
+The people in a #MeToo archive did not agree to be studied, and some of them disclose abuse.
+Most users do not expect researchers to read their posts and are more at ease with aggregates
+than with quotes (see docs/privacy.md), so outputs show aggregates by default, name only
+public figures, and replace everyone else by a stable pseudonym that cannot be reversed
+without the store's secret salt.
+
+This module is the library the outputs call; it decides nothing about layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable
+
+NOTABLE_FOLLOWERS = 10_000
+DEFAULT_MIN_CELL = 5
+SALT_KEY = "pseudonym_salt"
+SALT_BYTES = 32
+LABEL_HEX = 12
+
+
+class PrivacyMode(str, Enum):
+    """What an output may show about the people in the data (`--privacy`).
+
+    STRICT: nobody is named, notable or not; no post text at all; breakdown cells with fewer
+    than `--min-cell` people are suppressed. For sharing outside the research team.
+
+    STANDARD (the default): notable accounts (verified, or at least `--notable-followers`
+    followers) are named and their posts may be quoted, as public figures' statements are;
+    everyone else appears as a stable pseudonym (`p-…`) and their text never appears;
+    small cells are suppressed.
+
+    OFF: everything the store holds, names and text, for the analyst's own checks. It must
+    be asked for explicitly, and an output made with it says so on its first line.
+    """
+
+    STRICT = "strict"
+    STANDARD = "standard"
+    OFF = "off"
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+    def names(self, notable: bool) -> bool:
+        """May this author's handle and name be shown?"""
+        return self is PrivacyMode.OFF or (self is PrivacyMode.STANDARD and notable)
+
+    def shows_text(self, notable: bool) -> bool:
+        """May this author's post text be shown? The same rule as names: words identify people."""
+        return self.names(notable)
+
+    @property
+    def suppresses_small_cells(self) -> bool:
+        return self is not PrivacyMode.OFF
+
+
+_DESCRIPTIONS = {
+    PrivacyMode.STRICT: "nobody is named and no text is shown; cells with fewer than the minimum of people are suppressed",
+    PrivacyMode.STANDARD: "notable accounts are named; everyone else is a pseudonym and their text is never shown; "
+                          "small cells are suppressed",
+    PrivacyMode.OFF: "privacy is OFF: handles, names and text of everyone are shown",
+}
+
+
+def is_notable(verified: Any, followers: Any, threshold: int = NOTABLE_FOLLOWERS) -> bool:
+    """A public figure, whose public statements may be named: verified, or followed by many.
+
+    Unknown values count as not notable, so missing data never exposes anyone.
+    """
+    if verified is True:
+        return True
+    return isinstance(followers, int) and not isinstance(followers, bool) and followers >= threshold
+
+
+def suppressed(people: int, min_cell: int = DEFAULT_MIN_CELL) -> bool:
+    """A breakdown cell with fewer than `min_cell` distinct people could single someone out."""
+    return 0 < people < min_cell
+
+
+class Pseudonymizer:
+    """Stable, unlinkable labels: SHA-256 of the store's secret salt followed by the account id.
+
+    The label is `p` and 12 hex digits, the same as report/privacy.py's `pseudonym_sql`
+    computes inside DuckDB or Spark, so a person has one label in every output of a store.
+    Without the salt (kept in the store's `meta` table, never printed) a label cannot be
+    turned back into an account by hashing candidate ids. 48 bits: a million authors share
+    a label with odds of about 1 in 500.
+    """
+
+    def __init__(self, salt: str, stable: bool = True):
+        self._salt = "".join(ch for ch in salt if ch.isalnum())  # as pseudonym_sql quotes it
+        if len(self._salt) < 16:
+            raise ValueError("a pseudonym salt needs at least 16 characters")
+        self.stable = stable  # False: a throwaway salt, labels hold within this output only
+        self._cache: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Pseudonymizer(stable={self.stable})"  # never the salt
+
+    def author(self, author_id: str) -> str:
+        return self._label(author_id)
+
+    def handle(self, handle: str) -> str:
+        """For a handle met without its account id (a mention): case-insensitive, and in its own
+        namespace (`@`), so it never equals an account-id label by accident."""
+        return self._label("@" + handle.lstrip("@").lower())
+
+    def _label(self, value: str) -> str:
+        label = self._cache.get(value)
+        if label is None:
+            digest = hashlib.sha256((self._salt + value).encode("utf-8", "surrogatepass")).hexdigest()
+            label = self._cache[value] = "p" + digest[:LABEL_HEX]
+        return label
+
+    @classmethod
+    def for_store(cls, store: Any) -> "Pseudonymizer":
+        """The store's salt (every store opened for writing has one, see store/duckdb_store.py).
+
+        A store opened read-only that has none (made before salts existed) gets a throwaway
+        salt (`stable` is False): labels then hold within one output only, which it should say.
+        """
+        salt = load_salt(store.sql)
+        if salt is None and not getattr(store, "read_only", False):
+            salt = ensure_salt(store)
+        if salt is None:
+            return cls(secrets.token_hex(SALT_BYTES), stable=False)
+        return cls(salt)
+
+
+def load_salt(query: Callable[..., list[tuple]]) -> str | None:
+    try:
+        rows = query(f"SELECT value FROM meta WHERE key = '{SALT_KEY}'")
+    except Exception:  # an engine without the meta table (e.g. a lake): no salt
+        return None
+    return str(rows[0][0]) if rows and rows[0][0] else None
+
+
+def ensure_salt(store: Any) -> str:
+    """Create the salt once; a concurrent creator's salt wins, so every output agrees."""
+    with store.guard():
+        store.con.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT DO NOTHING",
+                          [SALT_KEY, secrets.token_hex(SALT_BYTES)])
+    salt = load_salt(store.sql)
+    if salt is None:
+        raise RuntimeError("the pseudonym salt was not stored")
+    return salt
+
+
+@dataclass(frozen=True)
+class AuthorView:
+    """How one author is shown under a mode: a name or a pseudonym, and whether their text may be."""
+
+    label: str
+    named: bool
+    text_allowed: bool
+
+
+def view_author(mode: PrivacyMode, pseudonyms: Pseudonymizer, author_id: str, handle: str | None,
+                verified: Any, followers: Any, threshold: int = NOTABLE_FOLLOWERS) -> AuthorView:
+    notable = is_notable(verified, followers, threshold)
+    if mode.names(notable) and handle:
+        return AuthorView(handle, True, mode.shows_text(notable))
+    return AuthorView(pseudonyms.author(author_id), False, mode.shows_text(notable))
+
+
+# --- names and XML that data cannot break ----------------------------------------------------
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))}
+_FILENAME_KEEP = {"_", "-"}
+_RUNS = re.compile(r"_{2,}")
+_FILENAME_BYTES = 120
+
+
+def safe_filename(name: str, fallback: str = "unnamed", max_bytes: int = _FILENAME_BYTES) -> str:
+    """A file name built from data (a hashtag, a handle) that is safe on every filesystem.
+
+    Letters, digits and combining marks of any script stay (hashtags are multilingual);
+    everything else (separators, dots, controls, bidi overrides) becomes `_`. A name that had
+    to change gets a short hash of the original, so two different tags never share a file.
+    """
+    text = unicodedata.normalize("NFC", name)
+    kept = "".join(ch if ch in _FILENAME_KEEP or unicodedata.category(ch)[0] in "LNM" else "_" for ch in text)
+    kept = _RUNS.sub("_", kept).strip("_-")
+    if kept.lower() in _WINDOWS_RESERVED:
+        kept = f"_{kept}"
+    if max_bytes < 16:
+        raise ValueError("max_bytes must leave room for a name and its hash")
+    changed = kept != name
+    suffix = "-" + hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest() if changed else ""
+    room = max_bytes - len(suffix.encode())
+    kept = _cut_utf8(kept, room) or fallback
+    return kept + suffix
+
+
+def _cut_utf8(text: str, limit: int) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    cut = encoded[:limit].decode("utf-8", "ignore")
+    # Do not leave a base letter without its combining marks' neighbour at the cut.
+    while cut and unicodedata.category(cut[-1])[0] == "M":
+        cut = cut[:-1]
+    return cut
+
+
+# XML 1.0 allows tab, LF, CR and the ranges below; C1 controls and DEL are allowed but mean
+# nothing in text, so they go too. Lone surrogates (possible in Python strings) never pass.
+_XML_INVALID = re.compile("[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text that an XML 1.0 document (GEXF, GraphML) can hold; escaping &, < and > stays the writer's job."""
+    return _XML_INVALID.sub("", text)
+
+
+__all__ = ["AuthorView", "DEFAULT_MIN_CELL", "NOTABLE_FOLLOWERS", "PrivacyMode", "Pseudonymizer", "ensure_salt",
+           "is_notable", "load_salt", "safe_filename", "suppressed", "view_author", "xml_safe"]
