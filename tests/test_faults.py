@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 AURORA_DAYS = ("2017-10-10", "2017-11-04", "2017-11-05", "2017-11-06")
 KILL_POINTS = 20
-KILLS_PER_STORE = 4
+KILLS_PER_STORE = 5
 BATCH_ROWS = "1000"
 
 SNAPSHOT = {
