@@ -65,8 +65,8 @@ def test_pseudonyms_are_stable_per_store_and_differ_between_stores(tmp_path: Pat
 
 
 def test_labels_match_the_report_sql(tmp_path: Path):
-    """One person, one label: Python here and SQL in report/privacy.py compute the same thing."""
-    from groundswell.report.privacy import pseudonym_sql, salt
+    """One person, one label: Python and SQL (privacy.pseudonym_sql) compute the same thing."""
+    from groundswell.privacy import pseudonym_sql, salt
 
     with Store(str(tmp_path / "r.duckdb")) as store:
         pseudonyms = Pseudonymizer.for_store(store)

@@ -88,7 +88,7 @@ def suppressed(people: int, min_cell: int = DEFAULT_MIN_CELL) -> bool:
 class Pseudonymizer:
     """Stable, unlinkable labels: SHA-256 of the store's secret salt followed by the account id.
 
-    The label is `p` and 12 hex digits, the same as report/privacy.py's `pseudonym_sql`
+    The label is `p` and 12 hex digits, the same as `pseudonym_sql` below
     computes inside DuckDB or Spark, so a person has one label in every output of a store.
     Without the salt (kept in the store's `meta` table, never printed) a label cannot be
     turned back into an account by hashing candidate ids. 48 bits: a million authors share
@@ -171,6 +171,68 @@ def view_author(mode: PrivacyMode, pseudonyms: Pseudonymizer, author_id: str, ha
     return AuthorView(pseudonyms.author(author_id), False, mode.shows_text(notable))
 
 
+# --- the mode as outputs apply it, in SQL ---------------------------------------------------
+
+MODES = tuple(mode.value for mode in PrivacyMode)
+DEFAULT_NOTABLE_FOLLOWERS = NOTABLE_FOLLOWERS
+Query = Callable[[str], list[tuple]]
+
+
+@dataclass(frozen=True)
+class Privacy:
+    mode: str = "standard"
+    notable_followers: int = NOTABLE_FOLLOWERS
+    min_cell: int = DEFAULT_MIN_CELL
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"privacy mode must be one of {MODES}")
+        if self.min_cell < 1:
+            raise ValueError("min_cell must be at least 1")
+
+    def notable_sql(self, prefix: str = "") -> str:
+        """SQL true for a post (or author row) whose author may be named and quoted."""
+        if self.mode == "strict":
+            return "FALSE"
+        if self.mode == "off":
+            return "TRUE"
+        return (f"(coalesce({prefix}author_verified, FALSE) OR "
+                f"coalesce({prefix}author_followers, 0) >= {int(self.notable_followers)})")
+
+    def describe(self) -> str:
+        if self.mode == "strict":
+            return "strict: nobody is named and no post text is shown"
+        if self.mode == "off":
+            return "off: everyone is named and post text is shown"
+        return (f"standard: only notable accounts (verified, or at least {self.notable_followers:,} followers) "
+                f"are named and quoted; everyone else is an anonymous label and none of their words are shown")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"mode": self.mode, "notable_followers": self.notable_followers, "min_cell": self.min_cell}
+
+
+def salt(query: Query, writable: bool) -> str:
+    """The store's pseudonym salt, created on first use; never printed or exported.
+
+    A read-only store without one gets a salt for this run only (pseudonyms then differ
+    between runs), which is safer than failing or using no salt.
+    """
+    rows = query(f"SELECT value FROM meta WHERE key = '{SALT_KEY}'")
+    if rows:
+        return str(rows[0][0])
+    value = secrets.token_hex(16)
+    if writable:
+        query(f"INSERT INTO meta VALUES ('{SALT_KEY}', '{value}') ON CONFLICT DO NOTHING")
+        return str(query(f"SELECT value FROM meta WHERE key = '{SALT_KEY}'")[0][0])
+    return value
+
+
+def pseudonym_sql(salt_value: str, column: str = "author_id") -> str:
+    """A stable pseudonym: `p` and 12 hex digits of sha256(salt || id)."""
+    safe = "".join(ch for ch in salt_value if ch.isalnum())
+    return f"('p' || substr(sha256('{safe}' || coalesce({column}, '')), 1, 12))"
+
+
 # --- names and XML that data cannot break ----------------------------------------------------
 
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))}
@@ -221,5 +283,5 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-__all__ = ["AuthorView", "DEFAULT_MIN_CELL", "NOTABLE_FOLLOWERS", "PrivacyMode", "Pseudonymizer", "ensure_salt",
+__all__ = ["AuthorView", "DEFAULT_MIN_CELL", "MODES", "Privacy", "pseudonym_sql", "salt", "NOTABLE_FOLLOWERS", "PrivacyMode", "Pseudonymizer", "ensure_salt",
            "is_notable", "load_salt", "safe_filename", "suppressed", "view_author", "xml_safe"]

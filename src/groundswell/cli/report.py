@@ -10,7 +10,7 @@ import orjson
 
 from ..errors import GroundswellError
 from ..movement.definition import Movement
-from ..report.privacy import DEFAULT_NOTABLE_FOLLOWERS, Privacy
+from ..privacy import DEFAULT_NOTABLE_FOLLOWERS, Privacy
 from .movements import movement_option
 from .options import db_option, json_option
 

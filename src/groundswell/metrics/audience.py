@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..movement.definition import Movement
 from ..movement.match import sql_string
-from ..report.privacy import Privacy
+from ..privacy import Privacy
 from .scope import SCOPE
 
 Query = Callable[[str], list[tuple]]

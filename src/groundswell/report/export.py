@@ -20,7 +20,7 @@ from ..metrics import composition, scope, volume
 from ..movement.definition import Movement
 from ..store import Store
 from .figures import ReportOptions, StoreQuery, prepare_scope
-from .privacy import Privacy, pseudonym_sql, salt
+from ..privacy import Privacy, pseudonym_sql, salt
 
 TABLES = ("volume", "authors", "variants", "posts")
 FORMATS = ("csv", "parquet", "json")

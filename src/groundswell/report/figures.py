@@ -14,7 +14,7 @@ from ..analysis.timeseries import peak
 from ..metrics import audience, composition, coverage, scope, volume
 from ..movement.definition import Movement
 from ..store import Store
-from .privacy import Privacy
+from ..privacy import Privacy
 
 Query = Callable[[str], list[tuple]]
 Note = Callable[[str], None]
