@@ -17,6 +17,7 @@ Copies repeat the same texts, so RE2's DFA cache is warmer than on 10 million di
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -105,12 +106,12 @@ def python_loop(rows: list[tuple[str | None, list[str] | None]], movement) -> tu
     return time.perf_counter() - start, matched
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=17)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--python-posts", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not DATA.is_dir() and not SOURCE_DB.exists():
         sys.exit(f"bench needs the real data in {DATA}")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -138,6 +139,11 @@ def main() -> None:
     print(f"ratio engine/python: {engine_rate / python_rate:.1f}x")
     print(f"check on the python sample: engine matched {sample_matched:,}, python matched {python_matched:,} "
           "(word edges differ slightly: Python's \\w has no combining marks)")
+    result = {"posts": total, "runs": args.runs, "engine_s": engine_s, "engine_posts_s": engine_rate,
+              "python_posts": len(rows), "python_posts_s": python_rate, "ratio": engine_rate / python_rate,
+              "sample_matched_engine": sample_matched, "sample_matched_python": python_matched}
+    (OUT / "match.json").write_text(json.dumps(result, indent=2))
+    return result
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from multiprocessing import get_context
-from typing import Callable
+from typing import Any, Callable
 
 from ..movement.match import mask_regex, sql_string
 
@@ -73,6 +73,8 @@ def prepare(query: Query, scope: str, writable: bool, workers: int = 0,
             note: Callable[[str], None] = lambda message: None) -> str:
     """Fill the temp table `gs_lang` (platform, post_id, lang, method) for the scope's posts
     without a source language, detecting only those not cached; returns its name."""
+    if getattr(query, "has", None) and query.has("python_udf"):
+        return _prepare_in_engine(query, scope, note)
     detector = detector_name()
     if writable:
         query(CACHE_DDL)
@@ -93,6 +95,26 @@ def prepare(query: Query, scope: str, writable: bool, workers: int = 0,
         if writable:
             query(f"INSERT OR REPLACE INTO {CACHE} SELECT t.platform, t.post_id, t.lang, t.method, "
                   f"{sql_string(detector)} FROM {TEMP} t WHERE t.fresh")
+    return TEMP
+
+
+def detect_method(text: str) -> str:
+    return "detected" if enough_words(text) else "short"
+
+
+def _prepare_in_engine(engine: Any, scope: str, note: Callable[[str], None]) -> str:
+    """On a cluster the detector runs where the data is, as a UDF over distinct texts; the
+    labels are the same as the local path's (same function, same stripped text)."""
+    engine.register_function("gs_language", detect_one)
+    engine.register_function("gs_language_method", detect_method)
+    note(f"detecting the language of posts without one with {detector_name()}, on the engine (not kept)")
+    texts = (f"SELECT DISTINCT {_stripped_sql()} AS stripped FROM {scope} s "
+             f"JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id WHERE s.lang IS NULL")
+    engine(f"CREATE OR REPLACE TEMP TABLE gs_lang_labels AS SELECT stripped, gs_language(stripped) AS label, "
+           f"gs_language_method(stripped) AS method FROM ({texts}) AS t")
+    engine(f"CREATE OR REPLACE TEMP TABLE {TEMP} AS SELECT s.platform, s.post_id, l.label AS lang, l.method, "
+           f"TRUE AS fresh FROM {scope} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id "
+           f"JOIN gs_lang_labels l ON l.stripped = {_stripped_sql()} WHERE s.lang IS NULL")
     return TEMP
 
 

@@ -35,6 +35,14 @@ class Engine(ABC):
     def close(self) -> None:
         """Release the connection (and, for Spark, the session if this engine started it)."""
 
+    def __call__(self, sql: str) -> list[tuple]:
+        """An engine is the `query` callable every metric takes."""
+        return self.query(sql)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make a small Arrow table (e.g. detector labels) queryable under `name` in this session."""
+        raise NotImplementedError(f"the {self.name} engine cannot register Arrow tables")
+
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 

@@ -72,9 +72,9 @@ single AS (SELECT * FROM counted WHERE _n = 1),
 multiple AS (SELECT * FROM counted WHERE _n > 1)"""
 
 
-def winners_sql() -> str:
+def _winners_sql(multiple: str) -> str:
     """Each batch's winning copy of each post seen more than once."""
-    return (f"SELECT * FROM multiple QUALIFY row_number() OVER "
+    return (f"SELECT * FROM {multiple} QUALIFY row_number() OVER "
             f"(PARTITION BY {KEY}, _batch ORDER BY {WINNER_ORDER}) = 1")
 
 
@@ -82,7 +82,7 @@ def _struct(columns: list[str] | tuple[str, ...]) -> str:
     return "{" + ", ".join(f"'{c}': {c}" for c in columns) + "}"
 
 
-def _chain_sql() -> str:
+def _chain_sql(multiple: str) -> str:
     """The batch winners that replaced the stored row, each with whether it changed it.
 
     Columns are compared as one struct, so the query needs a handful of window expressions,
@@ -91,7 +91,8 @@ def _chain_sql() -> str:
     keyed = (
         f"SELECT *, coalesce(collected, false) AS _c, {VERSION_KEY} AS _v, "
         f"min(CASE WHEN coalesce(collected, false) THEN _pos END) OVER (PARTITION BY {KEY}) AS _first_c, "
-        f"bool_or(coalesce(collected, false)) OVER (PARTITION BY {KEY}) AS _any_c FROM winners"
+        f"bool_or(coalesce(collected, false)) OVER (PARTITION BY {KEY}) AS _any_c "
+        f"FROM ({_winners_sql(multiple)}) AS winners"
     )
     eligible = f"SELECT *, (_c OR _first_c IS NULL OR _pos < _first_c) AS _elig FROM ({keyed}) AS keyed"
     prior = (f"SELECT *, max(CASE WHEN _elig THEN _v END) OVER ({_BEFORE}) AS _prior_v "
@@ -105,12 +106,12 @@ def _chain_sql() -> str:
     return f"SELECT *, ({changed}) AS _changed FROM ({chain}) AS chain"
 
 
-def _picked_sql() -> str:
+def _picked_sql(multiple: str) -> str:
     """Per chain member: the post's last member, engagement and provenance (one window order)."""
     engagement = [f"last_value({c} IGNORE NULLS) OVER ({_WHOLE}) AS _e_{c}" for c in ENGAGEMENT]
     provenance = f"last_value(CASE WHEN _changed THEN {_struct(PROVENANCE)} END IGNORE NULLS) OVER ({_WHOLE}) AS _prov"
     last = f"max(_pos) OVER (PARTITION BY {KEY}) AS _last"
-    return f"SELECT *, {', '.join([last, *engagement, provenance])} FROM ({_chain_sql()}) AS changed"
+    return f"SELECT *, {', '.join([last, *engagement, provenance])} FROM ({_chain_sql(multiple)}) AS changed"
 
 
 def _output_column(column: str) -> str:
@@ -123,13 +124,21 @@ def _output_column(column: str) -> str:
     return column
 
 
+def fold_sql(multiple: str = "multiple") -> str:
+    """One row per post, from `multiple`: the live copies of posts seen more than once."""
+    columns = ", ".join(_output_column(c) for c in FIELD_NAMES)
+    return f"SELECT {columns} FROM ({_picked_sql(multiple)}) AS picked WHERE _pos = _last"
+
+
+def live_copies_sql(copies: str = "copies", tombstones: str = "tombstones") -> str:
+    """The live copies, as one statement (Spark splits them itself when few posts repeat)."""
+    return f"WITH {_gone_sql(copies, tombstones)} {live_sql(copies, tombstones)}"
+
+
 def dedupe_sql(copies: str = "copies", tombstones: str = "tombstones") -> str:
     """One row per post, with the store's columns in the store's order."""
-    columns = ", ".join(_output_column(c) for c in FIELD_NAMES)
-    return (f"WITH {_gone_sql(copies, tombstones)}, live AS ({live_sql(copies, tombstones)}), "
-            f"{_SPLIT_SQL}, winners AS ({winners_sql()}) "
-            f"SELECT {columns} FROM ({_picked_sql()}) AS picked WHERE _pos = _last "
-            f"UNION ALL SELECT {', '.join(FIELD_NAMES)} FROM single")
+    return (f"WITH {_gone_sql(copies, tombstones)}, live AS ({live_sql(copies, tombstones)}), {_SPLIT_SQL} "
+            f"{fold_sql('multiple')} UNION ALL SELECT {', '.join(FIELD_NAMES)} FROM single")
 
 
 def counts_sql(copies: str = "copies", tombstones: str = "tombstones") -> str:

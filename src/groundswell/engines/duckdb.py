@@ -12,7 +12,7 @@ class DuckDBEngine(Engine):
     """Queries run on the store as written, with no translation: the metric SQL is DuckDB's."""
 
     name = "duckdb"
-    capabilities = frozenset({"sql", "arrow", "embedded"})
+    capabilities = frozenset({"sql", "arrow", "embedded", "register", "language_cache"})
 
     def __init__(self, db: str | None = None, store: Store | None = None):
         self.store = store if store is not None else Store(db, read_only=True)
@@ -25,6 +25,9 @@ class DuckDBEngine(Engine):
         relation = self.store.con.sql(sql)
         to_table = getattr(relation, "to_arrow_table", None) or relation.arrow  # duckdb < 1.4
         return to_table()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.store.con.register(name, table)
 
     def close(self) -> None:
         if self._owns_store:

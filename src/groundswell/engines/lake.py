@@ -1,4 +1,4 @@
-"""The Parquet lake: the store's five tables as Parquet, in snapshots committed atomically.
+"""The Parquet lake: the store's five tables as Parquet (and its `meta` in the manifest), in snapshots committed atomically.
 
 Layout under the lake root (a local path or any Hadoop URI: s3a://, gs://, abfss://, hdfs://):
 
@@ -17,6 +17,7 @@ snapshot that holds it, so a table an ingest did not change is not rewritten.
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -26,6 +27,7 @@ import pyarrow as pa
 
 from ..errors import GroundswellError
 from ..model import ARROW_SCHEMA, FIELD_NAMES
+from ..privacy import SALT_BYTES, SALT_KEY
 from .base import TABLES
 
 MANIFESTS = "_snapshots"
@@ -134,9 +136,19 @@ def latest_manifest(files: LakeFiles) -> dict[str, Any] | None:
     return manifest
 
 
-def new_manifest(snapshot: int, tables: dict[str, int], run_id: int) -> dict[str, Any]:
+def new_manifest(snapshot: int, tables: dict[str, int], run_id: int,
+                 meta: dict[str, str] | None = None) -> dict[str, Any]:
     return {"format": LAKE_FORMAT, "version": LAKE_VERSION, "snapshot": snapshot, "run_id": run_id,
-            "created_at": datetime.utcnow().isoformat(timespec="seconds") + "Z", "tables": tables}
+            "created_at": datetime.utcnow().isoformat(timespec="seconds") + "Z", "tables": tables,
+            "meta": meta or {}}
+
+
+def lake_meta(previous: dict[str, Any] | None) -> dict[str, str]:
+    """The lake's `meta` table (as the store's): kept from snapshot to snapshot, so the
+    pseudonym salt made by the first ingest gives every later output the same labels."""
+    meta = dict((previous or {}).get("meta") or {})
+    meta.setdefault(SALT_KEY, secrets.token_hex(SALT_BYTES))
+    return meta
 
 
 def commit(files: LakeFiles, manifest: dict[str, Any]) -> None:
@@ -172,7 +184,7 @@ def read_tables(spark: Any, lake: str) -> dict[str, Any]:
     manifest = latest_manifest(files)
     if manifest is None:
         raise GroundswellError(f"{lake}: not a groundswell lake (run `groundswell ingest --engine spark --lake {lake}` first)")
-    frames = {}
+    frames = {"meta": spark.createDataFrame(sorted((manifest.get("meta") or {}).items()), "key string, value string")}
     for table in TABLES:
         path = table_path(lake, table, manifest["tables"][table])
         frame = spark.read.schema(spark_schema(table)).parquet(path)

@@ -16,7 +16,7 @@ import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
@@ -125,7 +125,7 @@ class SparkEngine(Engine):
     """
 
     name = "spark"
-    capabilities = frozenset({"sql", "arrow", "distributed"})
+    capabilities = frozenset({"sql", "arrow", "distributed", "register", "python_udf"})
 
     def __init__(self, lake: str | None, master: str = "local[2]", session: Any = None):
         if session is None:
@@ -180,19 +180,41 @@ class SparkEngine(Engine):
         with self.dataframe(sql) as frame:
             table = frame.cache()
             rows = table.count()
+        self._keep(name, table)
+        return rows
+
+    def _keep(self, name: str, table: Any) -> None:
+        """A cached DataFrame shown as a view of this engine's session until close."""
         previous = self._created.pop(name, None)
         table.createOrReplaceTempView(name)
         if previous is not None:
             previous.unpersist()
         self._created[name] = table
         _REGISTERED[id(self.spark)] = self._token
-        return rows
 
     def arrow(self, sql: str) -> pa.Table:
         with self.dataframe(sql) as frame:
             if hasattr(frame, "toArrow"):  # pyspark >= 4
                 return frame.toArrow()
             return pa.Table.from_pylist([row.asDict(recursive=True) for row in frame.collect()])
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self._views()
+        frame = self.spark.createDataFrame(table.to_pandas()) if table.num_rows else \
+            self.spark.createDataFrame([], _spark_schema(table.schema))
+        self._keep(name, frame.cache())
+
+    def register_function(self, name: str, func: Callable[[Any], Any], returns: str = "string") -> None:
+        """A Python function of one value, run on the executors in Arrow batches (a pandas UDF),
+        so work like language detection is spread over the cluster instead of the driver."""
+        import pandas as pd
+        from pyspark.sql.functions import pandas_udf
+
+        def batch(values: Any) -> Any:
+            return values.map(func)
+
+        batch.__annotations__ = {"values": pd.Series, "return": pd.Series}  # how Spark knows the UDF's kind
+        self.spark.udf.register(name, pandas_udf(batch, returns))
 
     def close(self) -> None:
         for name, table in self._created.items():
@@ -201,6 +223,12 @@ class SparkEngine(Engine):
         self._created.clear()
         if self._owns_session:
             self.spark.stop()
+
+
+def _spark_schema(schema: pa.Schema) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
 
 
 def _naive_utc(frame: Any) -> Any:

@@ -25,15 +25,18 @@ import orjson
 from ..errors import GroundswellError
 from ..ingest import IngestOptions, Summary
 from ..ingest.summary import FileError
+from ..model import FIELD_NAMES
 from ..sources import expand
-from .dedupe import counts_sql, dedupe_sql
-from .lake import LakeFiles, commit, latest_manifest, new_manifest, read_tables, table_path
+from . import dedupe
+from .dedupe import counts_sql
 from .file_tasks import FILE_COUNTS
+from .lake import LakeFiles, commit, lake_meta, latest_manifest, new_manifest, read_tables, table_path
 from .spark import spark_session, to_spark
 
 Warn = Callable[[str], None]
 POST_FILE_ROWS = 2_000_000  # rows per Parquet file at most, so no one file grows without bound
-COPIES_VIEW, TOMBSTONES_VIEW = "_gs_copies", "_gs_tombstones"
+COPIES_VIEW, TOMBSTONES_VIEW, MULTIPLE_VIEW = "_gs_copies", "_gs_tombstones", "_gs_multiple"
+BROADCAST_KEYS = 2_000_000  # keys of repeated posts sent to every task, at most
 STAGING = "_staging"  # parsed rows of a run in progress; removed when it ends
 
 
@@ -77,7 +80,7 @@ class _LakeIngest:
             tables = self._write_tables(parsed, statuses, summary)
             self._write_runs(summary, datetime.utcnow())
             tables["runs"] = self.snapshot
-            commit(self.files, new_manifest(self.snapshot, tables, self.run_id))
+            commit(self.files, new_manifest(self.snapshot, tables, self.run_id, lake_meta(self.manifest)))
         finally:
             self.files.delete(staging)
         return summary
@@ -201,11 +204,26 @@ class _LakeIngest:
         return per_file
 
     def _write_posts(self) -> None:
-        posts = self.spark.sql(to_spark(dedupe_sql(COPIES_VIEW, TOMBSTONES_VIEW)))
-        posts = posts.withColumn("day", posts["created_at"].cast("date"))
-        (posts.repartition("platform", "day").sortWithinPartitions("platform", "day", "created_at")
+        from pyspark.sql import functions as F
+
+        (self._deduplicated().withColumn("day", F.col("created_at").cast("date"))
+         .repartition("platform", "day").sortWithinPartitions("platform", "day", "created_at")
          .write.mode("overwrite").option("maxRecordsPerFile", POST_FILE_ROWS)
          .partitionBy("platform", "day").parquet(table_path(self.lake, "posts", self.snapshot)))
+
+    def _deduplicated(self) -> Any:
+        """engines/dedupe.py's query; when few posts repeat (the usual case), their keys are
+        broadcast so that posts seen once are written without being shuffled and sorted."""
+        from pyspark.sql import functions as F
+
+        live = self.spark.sql(to_spark(dedupe.live_copies_sql(COPIES_VIEW, TOMBSTONES_VIEW)))
+        repeated = live.groupBy("platform", "post_id").count().where("count > 1").select("platform", "post_id")
+        if repeated.count() > BROADCAST_KEYS:
+            return self.spark.sql(to_spark(dedupe.dedupe_sql(COPIES_VIEW, TOMBSTONES_VIEW)))
+        keys = F.broadcast(repeated)
+        live.join(keys, ["platform", "post_id"], "left_semi").createOrReplaceTempView(MULTIPLE_VIEW)
+        single = live.join(keys, ["platform", "post_id"], "left_anti").select(*FIELD_NAMES)
+        return single.unionByName(self.spark.sql(to_spark(dedupe.fold_sql(MULTIPLE_VIEW))))
 
     def _write(self, table: str, frame: Any) -> None:
         """The small tables, as one file each."""
