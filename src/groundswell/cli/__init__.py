@@ -57,6 +57,10 @@ def _register() -> None:
     main.add_command(__import__(f"{__package__}.report", fromlist=["_"]).report_command)
     main.add_command(__import__(f"{__package__}.export", fromlist=["_"]).export_command)
     main.add_command(__import__(f"{__package__}.forget", fromlist=["_"]).forget_command)
+    main.add_command(__import__(f"{__package__}.trends", fromlist=["_"]).trends_command)
+    main.add_command(__import__(f"{__package__}.cascade", fromlist=["_"]).cascade_command)
+    main.add_command(__import__(f"{__package__}.amplifiers", fromlist=["_"]).amplifiers_command)
+    main.add_command(__import__(f"{__package__}.network", fromlist=["_"]).network_command)
 
 
 _register()
