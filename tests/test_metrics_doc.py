@@ -58,6 +58,8 @@ def stats_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Store(str(folder / "s.duckdb")) as store:  # a lone late post, so an empty day lies inside the range
         store.write_batch(pa.Table.from_pylist([late], schema=ARROW_SCHEMA))
     (folder / "m.toml").write_text(MOVEMENT_TOML + WINDOW)
+    (folder / "ids.txt").write_text("9002\n")  # a forgotten post, so the deletion figures by origin appear
+    assert CliRunner().invoke(main, ["forget", "--db", str(folder / "s.duckdb"), "--ids", str(folder / "ids.txt")]).exit_code == 0
     result = CliRunner().invoke(main, ["stats", "--db", str(folder / "s.duckdb"), "--movement", str(folder / "m.toml"),
                                        "--by-day", "--report", "--json"])
     assert result.exit_code == 0, result.output

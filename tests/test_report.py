@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import base64
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -208,7 +209,7 @@ class Page(HTMLParser):
 
 
 SECTIONS = ("headline", "volume", "hashtag-phrase", "families", "platforms-languages", "co-hashtags",
-            "participants", "coverage")
+            "participants", "trends", "cascades", "amplifiers", "network", "coverage")
 
 
 def test_every_section_is_present(synthetic):
@@ -279,7 +280,7 @@ def test_no_private_handle_or_text_anywhere(synthetic):
         assert handle not in visible
     assert "private words" not in visible and "synth too today" not in visible
     (row,) = [r for r in synthetic["json"]["report"]["most_engaged"] if r["engagement"] == 5_000]
-    assert row["label"].startswith("participant ") and row["text"] is None and row["handle"] is None
+    assert re.fullmatch(r"p[0-9a-f]{12}", row["label"]) and row["text"] is None and row["handle"] is None
     as_json = orjson.dumps(synthetic["json"]).decode()
     assert "private words" not in as_json and "synthetic_user_secret" not in as_json
 

@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from groundswell.cli import main
+from test_report import SECTIONS as REPORT_SECTIONS
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -141,8 +142,7 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
 
-SECTIONS = ["headline", "volume", "hashtag-phrase", "families", "platforms-languages", "co-hashtags",
-            "participants", "coverage"]
+SECTIONS = list(REPORT_SECTIONS)
 
 
 @pytest.fixture(scope="module")

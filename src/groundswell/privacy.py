@@ -15,8 +15,9 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Callable
 
 NOTABLE_FOLLOWERS = 10_000
@@ -127,31 +128,47 @@ class Pseudonymizer:
         A store opened read-only that has none (made before salts existed) gets a throwaway
         salt (`stable` is False): labels then hold within one output only, which it should say.
         """
-        salt = load_salt(store.sql)
-        if salt is None and not getattr(store, "read_only", False):
-            salt = ensure_salt(store)
-        if salt is None:
-            return cls(secrets.token_hex(SALT_BYTES), stable=False)
-        return cls(salt)
+        found = load_salt(store.sql)
+        if found is None and not getattr(store, "read_only", False):
+            found = ensure_salt(store)
+        return cls(found) if found is not None else cls(secrets.token_hex(SALT_BYTES), stable=False)
+
+
+# --- the salt: one secret per store (or lake), in its `meta` table --------------------------
+
+Query = Callable[[str], list[tuple]]
 
 
 def load_salt(query: Callable[..., list[tuple]]) -> str | None:
+    """The stored salt, or None (also for an engine without a `meta` table)."""
     try:
         rows = query(f"SELECT value FROM meta WHERE key = '{SALT_KEY}'")
-    except Exception:  # an engine without the meta table (e.g. a lake): no salt
+    except Exception:  # noqa: BLE001 - any engine error here means "no salt to read"
         return None
     return str(rows[0][0]) if rows and rows[0][0] else None
 
 
+def salt(query: Query, writable: bool) -> str:
+    """The store's pseudonym salt, created on first use; never printed or exported.
+
+    A concurrent creator's salt wins (ON CONFLICT DO NOTHING, then read back), so every output
+    of a store agrees. A read-only store or lake without one gets a salt for this run only
+    (pseudonyms then differ between runs), which is safer than failing or using no salt.
+    """
+    found = load_salt(query)
+    if found is not None:
+        return found
+    value = secrets.token_hex(SALT_BYTES)
+    if writable:
+        query(f"INSERT INTO meta VALUES ('{SALT_KEY}', '{value}') ON CONFLICT DO NOTHING")
+        return load_salt(query) or value
+    return value
+
+
 def ensure_salt(store: Any) -> str:
-    """Create the salt once; a concurrent creator's salt wins, so every output agrees."""
+    """`salt` on a writable DuckDB store, with its write errors made clean."""
     with store.guard():
-        store.con.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT DO NOTHING",
-                          [SALT_KEY, secrets.token_hex(SALT_BYTES)])
-    salt = load_salt(store.sql)
-    if salt is None:
-        raise RuntimeError("the pseudonym salt was not stored")
-    return salt
+        return salt(store.sql, writable=True)
 
 
 @dataclass(frozen=True)
@@ -175,14 +192,30 @@ def view_author(mode: PrivacyMode, pseudonyms: Pseudonymizer, author_id: str, ha
 
 MODES = tuple(mode.value for mode in PrivacyMode)
 DEFAULT_NOTABLE_FOLLOWERS = NOTABLE_FOLLOWERS
-Query = Callable[[str], list[tuple]]
+POST_LABEL_HEX = 16  # posts outnumber people: 64 bits keep ten million posts apart
+# What a shown text loses under `standard`: links (a permalink names its author) and mentions
+# (a reply starts with the handle of the person it answers, who need not be notable).
+LINK_PATTERN = r"(?i)(https?://|www\.)\S+"
+MENTION_PATTERN = r"[@＠][A-Za-z0-9_][A-Za-z0-9_.-]*"  # twitter-text also takes the fullwidth ＠
+LINK_MASK, MENTION_MASK = "[link]", "@[someone]"
+OFF_WARNING = "PRIVACY IS OFF: everyone is named and every post is shown. Do not share this output."
+
+
+@lru_cache(maxsize=1)
+def _run_salt() -> str:
+    """For a Privacy never bound to a store: labels that hold within this process only."""
+    return secrets.token_hex(SALT_BYTES)
 
 
 @dataclass(frozen=True)
 class Privacy:
+    """One output's rules (`--privacy`, `--min-cell`, `--notable-followers`), turned into SQL so
+    that what may not be shown never leaves the engine. `bind` attaches the store's salt."""
+
     mode: str = "standard"
     notable_followers: int = NOTABLE_FOLLOWERS
     min_cell: int = DEFAULT_MIN_CELL
+    salt: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -190,47 +223,90 @@ class Privacy:
         if self.min_cell < 1:
             raise ValueError("min_cell must be at least 1")
 
+    def bind(self, query: Query, writable: bool) -> "Privacy":
+        """The same rules with the store's (or lake's) salt, so labels agree across outputs."""
+        return replace(self, salt=salt(query, writable))
+
+    @property
+    def suppresses(self) -> bool:
+        """Whether breakdown cells of fewer than `min_cell` people are hidden (never under off)."""
+        return self.mode != "off"
+
+    @property
+    def cell_floor(self) -> int:
+        """The fewest distinct people a breakdown cell may show."""
+        return self.min_cell if self.suppresses else 1
+
+    @property
+    def warning(self) -> str | None:
+        """The first line of every human output made with privacy off."""
+        return OFF_WARNING if self.mode == "off" else None
+
+    def is_notable_sql(self, prefix: str = "") -> str:
+        """SQL true for a public figure (verified, or many followers), whatever the mode; unknown is not."""
+        return (f"(coalesce({prefix}author_verified, FALSE) OR "
+                f"coalesce({prefix}author_followers, 0) >= {int(self.notable_followers)})")
+
     def notable_sql(self, prefix: str = "") -> str:
-        """SQL true for a post (or author row) whose author may be named and quoted."""
+        """SQL true for a post (or author row) whose author may be named (and quoted) in this mode."""
         if self.mode == "strict":
             return "FALSE"
         if self.mode == "off":
             return "TRUE"
-        return (f"(coalesce({prefix}author_verified, FALSE) OR "
-                f"coalesce({prefix}author_followers, 0) >= {int(self.notable_followers)})")
+        return self.is_notable_sql(prefix)
+
+    def pseudonym_sql(self, column: str = "author_id") -> str:
+        return pseudonym_sql(self.salt or _run_salt(), column)
+
+    def label_sql(self, prefix: str = "") -> str:
+        """`@handle` where the author may be named, else the author's pseudonym."""
+        return (f"CASE WHEN {self.notable_sql(prefix)} AND {prefix}author_handle IS NOT NULL "
+                f"THEN '@' || {prefix}author_handle ELSE {self.pseudonym_sql(prefix + 'author_id')} END")
+
+    def text_sql(self, prefix: str = "", text: str | None = None) -> str:
+        """A post's text where it may be shown. Under standard: a named author's own words (a
+        repost's text is its original's, so never), with links and mentions masked."""
+        column = text or f"{prefix}text"
+        if self.mode == "off":
+            return column
+        if self.mode == "strict":
+            return "CAST(NULL AS VARCHAR)"
+        masked = (f"regexp_replace(regexp_replace({column}, '{LINK_PATTERN}', '{LINK_MASK}', 'g'), "
+                  f"'{MENTION_PATTERN}', '{MENTION_MASK}', 'g')")
+        return f"CASE WHEN {self.notable_sql(prefix)} AND coalesce({prefix}kind, '') <> 'repost' THEN {masked} END"
+
+    def post_id_sql(self, platform: str, post_id: str, named: str) -> str:
+        """A post id where its author may be named, else a pseudonym: an id alone finds the post
+        (and so its author) on the platform, and Mastodon ids hold the handle."""
+        label = post_pseudonym_sql(self.salt or _run_salt(), platform, post_id)
+        return f"CASE WHEN {post_id} IS NULL THEN NULL WHEN {named} THEN {post_id} ELSE {label} END"
 
     def describe(self) -> str:
         if self.mode == "strict":
-            return "strict: nobody is named and no post text is shown"
+            return (f"strict: nobody is named and no post text is shown; breakdown cells with fewer than "
+                    f"{self.min_cell} people are suppressed")
         if self.mode == "off":
-            return "off: everyone is named and post text is shown"
+            return OFF_WARNING
         return (f"standard: only notable accounts (verified, or at least {self.notable_followers:,} followers) "
-                f"are named and quoted; everyone else is an anonymous label and none of their words are shown")
+                f"are named and quoted, with links and mentions masked; everyone else is a pseudonym and none "
+                f"of their words are shown; breakdown cells with fewer than {self.min_cell} people are suppressed")
 
     def as_dict(self) -> dict[str, object]:
+        """For JSON outputs; never the salt."""
         return {"mode": self.mode, "notable_followers": self.notable_followers, "min_cell": self.min_cell}
-
-
-def salt(query: Query, writable: bool) -> str:
-    """The store's pseudonym salt, created on first use; never printed or exported.
-
-    A read-only store without one gets a salt for this run only (pseudonyms then differ
-    between runs), which is safer than failing or using no salt.
-    """
-    rows = query(f"SELECT value FROM meta WHERE key = '{SALT_KEY}'")
-    if rows:
-        return str(rows[0][0])
-    value = secrets.token_hex(16)
-    if writable:
-        query(f"INSERT INTO meta VALUES ('{SALT_KEY}', '{value}') ON CONFLICT DO NOTHING")
-        return str(query(f"SELECT value FROM meta WHERE key = '{SALT_KEY}'")[0][0])
-    return value
 
 
 def pseudonym_sql(salt_value: str, column: str = "author_id") -> str:
     """A stable pseudonym: `p` and 12 hex digits of sha256(salt || id)."""
     safe = "".join(ch for ch in salt_value if ch.isalnum())
-    return f"('p' || substr(sha256('{safe}' || coalesce({column}, '')), 1, 12))"
+    return f"('p' || substr(sha256('{safe}' || coalesce({column}, '')), 1, {LABEL_HEX}))"
+
+
+def post_pseudonym_sql(salt_value: str, platform: str, post_id: str) -> str:
+    """A post's stable pseudonym: `x` and 16 hex digits, hashed in a namespace of its own."""
+    safe = "".join(ch for ch in salt_value if ch.isalnum())
+    return (f"('x' || substr(sha256('{safe}' || 'post:' || coalesce({platform}, '') || ':' || "
+            f"coalesce({post_id}, '')), 1, {POST_LABEL_HEX}))")
 
 
 # --- names and XML that data cannot break ----------------------------------------------------
@@ -283,5 +359,6 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-__all__ = ["AuthorView", "DEFAULT_MIN_CELL", "MODES", "Privacy", "pseudonym_sql", "salt", "NOTABLE_FOLLOWERS", "PrivacyMode", "Pseudonymizer", "ensure_salt",
-           "is_notable", "load_salt", "safe_filename", "suppressed", "view_author", "xml_safe"]
+__all__ = ["AuthorView", "DEFAULT_MIN_CELL", "MODES", "NOTABLE_FOLLOWERS", "OFF_WARNING", "Privacy", "PrivacyMode",
+           "Pseudonymizer", "ensure_salt", "is_notable", "load_salt", "post_pseudonym_sql", "pseudonym_sql", "safe_filename",
+           "salt", "suppressed", "view_author", "xml_safe"]

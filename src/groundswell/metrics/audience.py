@@ -1,8 +1,10 @@
 """Who took part and where: platforms, languages, co-hashtags, the most-engaged posts and the
-most-followed participants. See docs/metrics.md.
+most-followed participants. See docs/metrics.md and docs/privacy.md.
 
-Privacy is decided in the SQL itself: handles, names, texts and links of accounts that are
-not notable are never selected, so they cannot leak into any output built from these rows.
+Privacy is decided in the SQL itself: handles, names, texts and links of people who may not
+be named are never selected, and authors are labelled (`@handle` or a salted pseudonym) by
+the engine, so neither their words nor their account ids reach Python. Breakdowns (platforms,
+languages, co-hashtags) hide cells of fewer than `privacy.min_cell` distinct people.
 """
 
 from __future__ import annotations
@@ -17,94 +19,134 @@ from .scope import SCOPE
 Query = Callable[[str], list[tuple]]
 TOP = 10
 ENGAGEMENT = ("like_count", "repost_count", "reply_count", "quote_count")
+SUPPRESSED = "other (suppressed)"
+DEFAULT_PRIVACY = Privacy()
 
 
 def engagement_sql(prefix: str = "") -> str:
     return " + ".join(f"coalesce({prefix}{column}, 0)" for column in ENGAGEMENT)
 
 
-def platforms(query: Query, table: str = SCOPE) -> list[dict[str, Any]]:
-    rows = query(f"SELECT platform, count(*), count(DISTINCT author_id) FROM {table} GROUP BY platform")
-    return _ranked(rows, "platform")
+def platforms(query: Query, table: str = SCOPE, privacy: Privacy = DEFAULT_PRIVACY) -> list[dict[str, Any]]:
+    return _breakdown(query, "platform", table, privacy)
 
 
-def languages(query: Query, table: str = SCOPE) -> dict[str, Any]:
+def languages(query: Query, table: str = SCOPE, privacy: Privacy = DEFAULT_PRIVACY) -> dict[str, Any]:
     """Posts per language, and how each language label was obtained."""
-    rows = query(f"SELECT language, count(*), count(DISTINCT author_id) FROM {table} GROUP BY language")
     sources = query(f"SELECT language_source, count(*) FROM {table} GROUP BY language_source")
     methods = {"source": 0, "detected": 0, "short": 0, "none": 0}
     methods.update({str(name): int(n) for name, n in sources})
-    return {"by_language": _ranked(rows, "language"), "label_source": methods}
+    return {"by_language": _breakdown(query, "language", table, privacy), "label_source": methods}
 
 
-def co_hashtags(query: Query, movement: Movement | None, top: int = TOP, table: str = SCOPE) -> list[dict[str, Any]]:
-    """Hashtag keys other than the movement's own, by the number of posts that carry them."""
+def _breakdown(query: Query, column: str, table: str = SCOPE, privacy: Privacy = DEFAULT_PRIVACY) -> list[dict[str, Any]]:
+    """Posts and distinct authors per value of `column`, most posts first.
+
+    A cell is one value's row; its size is its distinct authors. Cells smaller than the
+    privacy floor are not shown one by one: their posts and people are counted together,
+    exactly (in SQL, so one person in two small cells counts once), in a last row named
+    `other (suppressed)`, so the posts still add up to the scope's total.
+    """
+    rows = query(f"SELECT {column}, count(*), count(DISTINCT author_id) FROM {table} GROUP BY {column}")
+    floor = privacy.cell_floor
+    out = [{column: value if value is not None else "unknown", "posts": int(posts), "distinct_authors": int(people),
+            "suppressed": False} for value, posts, people in rows if int(people) >= floor]
+    out.sort(key=lambda item: (-item["posts"], str(item[column])))
+    small = [value for value, _, people in rows if int(people) < floor]
+    if small:
+        named = [value for value in small if value is not None]
+        tests = ([f"{column} IN ({', '.join(sql_string(str(v)) for v in named)})"] if named else [])
+        tests += [f"{column} IS NULL"] if None in small else []
+        posts, people = query(f"SELECT count(*), count(DISTINCT author_id) FROM {table} WHERE {' OR '.join(tests)}")[0]
+        out.append({column: SUPPRESSED, "posts": int(posts), "distinct_authors": int(people), "suppressed": True})
+    return out
+
+
+def handle_tags_sql(privacy: Privacy, column: str = "tag") -> str:
+    """SQL true for a tag that is not the handle of someone who may not be named (`#janedoe`
+    names Jane Doe as surely as `@janedoe`); every tag passes under off."""
+    if privacy.mode == "off":
+        return "TRUE"
+    return (f"{column} NOT IN (SELECT DISTINCT lower(author_handle) FROM posts "
+            f"WHERE author_handle IS NOT NULL AND NOT ({privacy.notable_sql()}))")
+
+
+def co_hashtags(query: Query, movement: Movement | None, top: int = TOP, table: str = SCOPE,
+                privacy: Privacy = DEFAULT_PRIVACY) -> list[dict[str, Any]]:
+    """Hashtag keys other than the movement's, by the number of posts that carry them.
+
+    A tag is a cell: one used by fewer than `min_cell` people, or equal to the handle of a
+    person who may not be named, is left out (tags are not people, but a rare one can point
+    at a person); the list is a top list, so nothing is folded.
+    """
     own = sorted(movement.stored_forms()) if movement else []
-    exclude = f"WHERE tag NOT IN ({', '.join(sql_string(k) for k in own)})" if own else ""
+    tests = [f"tag NOT IN ({', '.join(sql_string(k) for k in own)})"] if own else []
+    tests.append(handle_tags_sql(privacy))
     rows = query(f"SELECT tag, count(*), count(DISTINCT author_id) FROM (SELECT unnest(list_distinct(hashtag_keys)) AS tag, "
-                 f"author_id FROM {table}) AS t {exclude} GROUP BY tag ORDER BY count(*) DESC, tag LIMIT {int(top)}")
+                 f"author_id FROM {table}) AS t WHERE {' AND '.join(tests)} GROUP BY tag "
+                 f"HAVING count(DISTINCT author_id) >= {privacy.cell_floor} ORDER BY count(*) DESC, tag LIMIT {int(top)}")
     return [{"key": tag, "posts": int(posts), "distinct_authors": int(authors)} for tag, posts, authors in rows]
 
 
 def most_engaged(query: Query, privacy: Privacy, top: int = TOP, table: str = SCOPE) -> list[dict[str, Any]]:
     """Posts (not reposts: a repost reports its original's counts) by likes + reposts + replies
-    + quotes as reported at collection; text and handle only for notable authors."""
-    notable = privacy.notable_sql("s.")
+    + quotes as reported at collection; handle, text and link only where the mode allows."""
+    named = privacy.notable_sql("s.")
     rows = query(
-        f"SELECT s.platform, s.kind, s.created_at, s.author_id, {notable} AS notable, "
-        f"CASE WHEN {notable} THEN s.author_handle END, CASE WHEN {notable} THEN p.text END, "
-        f"CASE WHEN {notable} THEN p.url END, s.like_count, s.repost_count, s.reply_count, s.quote_count, "
+        f"SELECT s.platform, s.kind, s.created_at, {privacy.is_notable_sql('s.')}, {named}, {privacy.label_sql('s.')}, "
+        f"CASE WHEN {named} THEN s.author_handle END, {privacy.text_sql('s.', 'p.text')}, "
+        f"CASE WHEN {named} THEN p.url END, s.like_count, s.repost_count, s.reply_count, s.quote_count, "
         f"{engagement_sql('s.')} AS engagement "
         f"FROM {table} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id "
         f"WHERE s.kind <> 'repost' ORDER BY engagement DESC, s.created_at, s.post_id LIMIT {int(top)}"
     )
     return [
-        {"platform": platform, "kind": kind, "day": created.date().isoformat() if created else None,
-         "_author": author, "notable": bool(is_notable), "handle": handle, "text": text, "url": url,
+        {"platform": platform, "kind": kind, "day": created.date().isoformat() if created else None, "label": label,
+         "notable": bool(notable), "named": bool(is_named), "handle": handle, "text": text, "url": url,
          "likes": likes, "reposts": reposts, "replies": replies, "quotes": quotes, "engagement": int(total)}
-        for platform, kind, created, author, is_notable, handle, text, url, likes, reposts, replies, quotes, total in rows
+        for platform, kind, created, notable, is_named, label, handle, text, url, likes, reposts, replies, quotes, total in rows
         if int(total) > 0
     ]
 
 
 def most_followed(query: Query, privacy: Privacy, top: int = TOP, table: str = SCOPE) -> list[dict[str, Any]]:
-    """Authors by the largest follower count seen on their posts; handles only if notable."""
-    notable = privacy.notable_sql()
+    """Authors by the largest follower count seen on their posts; handle and name only where
+    the mode allows, else the author's pseudonym."""
+    named = privacy.notable_sql()
     rows = query(
-        f"SELECT author_id, max(author_followers) AS followers, count(*) AS posts, bool_or({notable}) AS notable, "
-        f"max_by(CASE WHEN {notable} THEN author_handle END, created_at), "
-        f"max_by(CASE WHEN {notable} THEN author_name END, created_at), bool_or(coalesce(author_verified, FALSE)) "
-        f"FROM {table} WHERE author_followers IS NOT NULL GROUP BY author_id "
+        f"SELECT CASE WHEN named AND handle IS NOT NULL THEN '@' || handle ELSE {privacy.pseudonym_sql('author_id')} END, "
+        f"followers, posts, notable, named, handle, name, verified FROM ("
+        f"SELECT author_id, max(author_followers) AS followers, count(*) AS posts, "
+        f"bool_or({privacy.is_notable_sql()}) AS notable, bool_or({named}) AS named, "
+        f"max_by(CASE WHEN {named} THEN author_handle END, created_at) AS handle, "
+        f"max_by(CASE WHEN {named} THEN author_name END, created_at) AS name, "
+        f"bool_or(coalesce(author_verified, FALSE)) AS verified "
+        f"FROM {table} WHERE author_followers IS NOT NULL GROUP BY author_id) AS a "
         f"ORDER BY followers DESC, author_id LIMIT {int(top)}"
     )
     return [
-        {"_author": author, "followers": int(followers), "posts": int(posts), "notable": bool(is_notable),
-         "handle": handle if is_notable else None, "name": name if is_notable else None, "verified": bool(verified)}
-        for author, followers, posts, is_notable, handle, name, verified in rows
+        {"label": label, "followers": int(followers), "posts": int(posts), "notable": bool(notable),
+         "named": bool(is_named), "handle": handle if is_named else None, "name": name if is_named else None,
+         "verified": bool(verified)}
+        for label, followers, posts, notable, is_named, handle, name, verified in rows
     ]
 
 
 def label_participants(*tables: list[dict[str, Any]]) -> None:
-    """Replace internal author ids by a public label: the handle for notable accounts,
-    `participant N` (in order of first appearance across the tables) for everyone else,
-    whose handle, name, text and link are then null whatever the query returned."""
+    """Kept for rows made the old way (with an internal `_author`): those of people who may not
+    be named become `participant N` with handle, name, text and link nulled. Rows from
+    `most_engaged` and `most_followed` are labelled in SQL already and are left as they are."""
     labels: dict[str, str] = {}
     for rows in tables:
         for row in rows:
+            if "_author" not in row:
+                continue
             author = row.pop("_author")
-            if row["notable"] and row.get("handle"):
+            if row.get("notable") and row.get("handle"):
                 row["label"] = "@" + str(row["handle"])
                 continue
             row["notable"] = False
-            labels.setdefault(author, f"participant {len(labels) + 1}")
-            row["label"] = labels[author]
+            row["label"] = labels.setdefault(author, f"participant {len(labels) + 1}")
             for key in ("handle", "name", "text", "url"):
                 if key in row:
                     row[key] = None
-
-
-def _ranked(rows: list[tuple], name: str) -> list[dict[str, Any]]:
-    out = [{name: value if value is not None else "unknown", "posts": int(posts), "distinct_authors": int(authors)}
-           for value, posts, authors in rows]
-    out.sort(key=lambda item: (-item["posts"], str(item[name])))
-    return out

@@ -2,6 +2,8 @@
 
 Built on the movement helper's match columns (`by_hashtag`, `by_phrase`, `families`,
 `variants`, see movement/match.py) as materialized in the report's scope. See docs/metrics.md.
+Families and variants are breakdowns by people: cells of fewer than `min_cell` distinct authors
+are suppressed (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ from datetime import datetime
 from typing import Any, Callable
 
 from ..movement.definition import Movement
+from ..movement.match import sql_string
+from ..privacy import Privacy
 from ..analysis.timeseries import stamp
 from .scope import SCOPE, Clock
 from .volume import grid
 
 Query = Callable[[str], list[tuple]]
+SUPPRESSED = "other (suppressed)"
+DEFAULT_PRIVACY = Privacy()
 MATCH_CLASSES = ("hashtag_only", "phrase_only", "both")
 _CLASS_SQL = {
     "hashtag_only": "by_hashtag AND NOT by_phrase",
@@ -57,8 +63,14 @@ def family_series(query: Query, clock: Clock, bucket: str, first: datetime, last
             for moment in grid(clock, bucket, first, last)]
 
 
-def families(query: Query, movement: Movement | None, table: str = SCOPE) -> list[dict[str, Any]]:
-    """Each family of the definition: its language, posts, distinct authors, first post."""
+def families(query: Query, movement: Movement | None, table: str = SCOPE,
+             privacy: Privacy = DEFAULT_PRIVACY) -> list[dict[str, Any]]:
+    """Each family of the definition: its language, posts, distinct authors, first post.
+
+    The families are the researcher's, so each keeps its row; one used by fewer than
+    `min_cell` people shows no counts and no first post (`suppressed`), since the time of
+    the first post finds that post, and so its author.
+    """
     if movement is None:
         return []
     rows = query(f"SELECT family, count(*), count(DISTINCT author_id), min(created_at) FROM "
@@ -67,23 +79,40 @@ def families(query: Query, movement: Movement | None, table: str = SCOPE) -> lis
     out = []
     for family in movement.families:
         posts, authors, first = found.get(family.label, (0, 0, None))
-        out.append({"label": family.label, "language": family.language, "posts": posts,
-                    "distinct_authors": authors, "first_seen": _iso(first)})
+        hidden = 0 < authors < privacy.cell_floor
+        out.append({"label": family.label, "language": family.language, "posts": None if hidden else posts,
+                    "distinct_authors": None if hidden else authors, "first_seen": None if hidden else _iso(first),
+                    "suppressed": hidden})
     return out
 
 
-def variants(query: Query, movement: Movement | None, table: str = SCOPE) -> list[dict[str, Any]]:
-    """Every matched hashtag key: its family, posts, distinct authors and first sighting."""
+def variants(query: Query, movement: Movement | None, table: str = SCOPE,
+             privacy: Privacy = DEFAULT_PRIVACY) -> list[dict[str, Any]]:
+    """Every matched hashtag key: its family, posts, distinct authors and first sighting.
+
+    Keys used by fewer than `min_cell` people are folded into one last row, `other
+    (suppressed)`, counting their posts and people exactly (a post with two such keys once),
+    without a first sighting.
+    """
     if movement is None:
         return []
     forms = movement.stored_forms()
     language = {family.label: family.language for family in movement.families}
     rows = query(f"SELECT variant, count(*), count(DISTINCT author_id), min(created_at) FROM "
                  f"(SELECT unnest(variants) AS variant, author_id, created_at FROM {table}) AS t GROUP BY variant")
+    floor = privacy.cell_floor
     out = [{"key": key, "family": forms.get(key), "language": language.get(forms.get(key, ""), "und"),
-            "posts": int(posts), "distinct_authors": int(authors), "first_seen": _iso(first)}
-           for key, posts, authors, first in rows]
+            "posts": int(posts), "distinct_authors": int(authors), "first_seen": _iso(first), "suppressed": False}
+           for key, posts, authors, first in rows if int(authors) >= floor]
     out.sort(key=lambda v: (v["first_seen"] is None, v["first_seen"] or "", v["key"]))
+    small = sorted(key for key, _, authors, _ in rows if int(authors) < floor)
+    if small:
+        posts, people = query(
+            f"SELECT count(*), count(DISTINCT author_id) FROM (SELECT DISTINCT platform, post_id, author_id FROM "
+            f"(SELECT platform, post_id, author_id, unnest(variants) AS variant FROM {table}) AS t "
+            f"WHERE variant IN ({', '.join(sql_string(k) for k in small)})) AS u")[0]
+        out.append({"key": SUPPRESSED, "family": None, "language": None, "posts": int(posts),
+                    "distinct_authors": int(people), "first_seen": None, "suppressed": True})
     return out
 
 

@@ -2,12 +2,14 @@
 
 Safe to open: CSV text cells that a spreadsheet would read as a formula (starting with `=`,
 `+`, `-`, `@`, a tab or a carriage return) get a leading `'`. Safe for the people in the
-data: under the default privacy, exported posts carry no text, handle, name or link of a
-non-notable author, and every author is also given a stable salted pseudonym.
+data: under `--privacy standard` (the default) a post whose author is not notable carries no
+text, handle, name, link or real id, and every author a stable salted pseudonym; `strict`
+names nobody and exports no text; `off` exports everything (see docs/privacy.md).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ from ..errors import GroundswellError
 from ..metrics import composition, scope, volume
 from ..movement.definition import Movement
 from ..store import Store
-from .figures import ReportOptions, StoreQuery, prepare_scope
-from ..privacy import Privacy, pseudonym_sql, salt
+from ..engines.base import Engine
+from .figures import ReportOptions, prepare_scope
+from ..metrics.audience import handle_tags_sql
+from ..privacy import Privacy
 
 TABLES = ("volume", "authors", "variants", "posts")
 FORMATS = ("csv", "parquet", "json")
@@ -33,19 +37,19 @@ def export(store: Store, what: str, fmt: str, out: str | Path, movement: Movemen
     if what not in TABLES or fmt not in FORMATS:
         raise GroundswellError(f"--what must be one of {', '.join(TABLES)} and --format one of {', '.join(FORMATS)}")
     query = prepare_scope(store, movement, writable, options.workers, languages=what == "posts")
+    options = replace(options, privacy=options.privacy.bind(query, writable))  # the store's salt: stable labels
     table = _BUILDERS[what](query, movement, options, writable)
     path = write_table(table, fmt, Path(out))
-    return {"what": what, "format": fmt, "out": str(path), "rows": table.num_rows, "columns": table.column_names}
+    return {"what": what, "format": fmt, "out": str(path), "rows": table.num_rows, "columns": table.column_names,
+            "privacy": options.privacy.as_dict()}
 
 
-def _arrow(query: StoreQuery, sql: str) -> pa.Table:
-    relation = query.store.con.sql(sql)
-    convert = getattr(relation, "to_arrow_table", None) or relation.arrow
-    result = convert()
+def _arrow(query: Engine, sql: str) -> pa.Table:
+    result = query.arrow(sql)
     return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
 
 
-def _volume(query: StoreQuery, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
+def _volume(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
     first, last = scope.time_range(query)
     if first is None or last is None:
         return pa.table({"t": pa.array([], pa.string())})
@@ -58,42 +62,73 @@ def _volume(query: StoreQuery, movement: Movement | None, options: ReportOptions
     return pa.Table.from_pylist(rows)
 
 
-def _variants(query: StoreQuery, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
-    rows = composition.variants(query, movement)
+def _variants(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
+    rows = composition.variants(query, movement, privacy=options.privacy)
     schema = pa.schema([("key", pa.string()), ("family", pa.string()), ("language", pa.string()),
-                        ("posts", pa.int64()), ("distinct_authors", pa.int64()), ("first_seen", pa.string())])
+                        ("posts", pa.int64()), ("distinct_authors", pa.int64()), ("first_seen", pa.string()),
+                        ("suppressed", pa.bool_())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _authors(query: StoreQuery, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
-    notable = options.privacy.notable_sql()
-    alias = pseudonym_sql(salt(query, writable))
+def _authors(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
+    privacy = options.privacy
+    named = privacy.notable_sql()
     kinds = ", ".join(f"CAST(sum(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END) AS BIGINT) AS {k}s" for k in ("original", "repost", "reply", "quote"))
     return _arrow(query, f"""
-        SELECT {alias} AS author, bool_or({notable}) AS notable,
-               max_by(CASE WHEN {notable} THEN author_handle END, created_at) AS handle,
+        SELECT {privacy.pseudonym_sql('author_id')} AS author, bool_or({privacy.is_notable_sql()}) AS notable,
+               bool_or({named}) AS named, max_by(CASE WHEN {named} THEN author_handle END, created_at) AS handle,
                min(platform) AS platform, count(*) AS posts, {kinds},
                min(created_at) AS first_post, max(created_at) AS last_post,
                max(author_followers) AS followers, bool_or(coalesce(author_verified, FALSE)) AS verified
         FROM {scope.SCOPE} GROUP BY author_id ORDER BY posts DESC, author""")
 
 
-def _posts(query: StoreQuery, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
-    notable = options.privacy.notable_sql("s.")
-    alias = pseudonym_sql(salt(query, writable), "s.author_id")
-    reply_alias = pseudonym_sql(salt(query, writable), "p.reply_to_author_id")
+# Posts a post refers to, joined so that each id is shown as the posts table shows that post.
+_REFERENCES = (("r", "reply_to_post_id"), ("q", "quoted_post_id"), ("o", "reposted_post_id"), ("c", "conversation_id"))
+
+
+def _posts(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
+    """One row per post in scope. Where the mode does not name its author: a pseudonym for the
+    post id (an id finds the post, and its author, on the platform), no handle, name, text or
+    link; ids of posts it refers to follow the same rule for their own authors."""
+    privacy = options.privacy
+    named = privacy.notable_sql("s.")
+    refs = ", ".join(f"{privacy.post_id_sql('p.platform', f'p.{column}', privacy.notable_sql(alias + '.'))} AS {column}"
+                     for alias, column in _REFERENCES)
+    joins = " ".join(f"LEFT JOIN posts {alias} ON {alias}.platform = p.platform AND {alias}.post_id = p.{column}"
+                     for alias, column in _REFERENCES)
+    tags, tag_join = _shown_tags(privacy)
     return _arrow(query, f"""
-        SELECT s.platform, s.post_id, s.created_at, s.kind, {alias} AS author, {notable} AS notable,
-               CASE WHEN {notable} THEN s.author_handle END AS handle,
-               CASE WHEN {notable} THEN s.author_name END AS name,
-               CASE WHEN {notable} THEN p.text END AS text, CASE WHEN {notable} THEN p.url END AS url,
+        {tags}
+        SELECT s.platform, {privacy.post_id_sql('s.platform', 's.post_id', named)} AS post_id, s.created_at, s.kind,
+               {privacy.pseudonym_sql('s.author_id')} AS author, {privacy.is_notable_sql('s.')} AS notable,
+               {named} AS named, CASE WHEN {named} THEN s.author_handle END AS handle,
+               CASE WHEN {named} THEN s.author_name END AS name,
+               {privacy.text_sql('s.', 'p.text')} AS text, CASE WHEN {named} THEN p.url END AS url,
                s.author_followers AS followers, s.language, s.language_source,
-               s.by_hashtag, s.by_phrase, s.families, s.variants, p.hashtags,
-               p.reply_to_post_id, CASE WHEN p.reply_to_author_id IS NOT NULL THEN {reply_alias} END AS reply_to_author,
-               p.quoted_post_id, p.reposted_post_id, p.conversation_id,
+               s.by_hashtag, s.by_phrase, s.families, s.variants, {'p.hashtag_keys' if not tag_join else 't.keys'} AS hashtag_keys,
+               {refs},
+               CASE WHEN p.reply_to_author_id IS NOT NULL THEN {privacy.pseudonym_sql('p.reply_to_author_id')} END AS reply_to_author,
                p.like_count, p.repost_count, p.reply_count, p.quote_count, p.source_format
-        FROM {scope.SCOPE} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id
+        FROM {scope.SCOPE} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id {joins} {tag_join}
         ORDER BY s.created_at, s.platform, s.post_id""")
+
+
+def _shown_tags(privacy: Privacy) -> tuple[str, str]:
+    """Each post's hashtag keys, less those a breakdown would suppress: keys used by fewer than
+    `min_cell` people, or equal to the handle of someone not named. Nothing is dropped under off."""
+    if not privacy.suppresses:
+        return "", ""
+    cte = f"""WITH shown AS (
+            SELECT tag FROM (SELECT DISTINCT tag, author_id FROM
+                (SELECT unnest(hashtag_keys) AS tag, author_id FROM {scope.SCOPE}) AS a) AS d
+            WHERE {handle_tags_sql(privacy)} GROUP BY tag HAVING count(*) >= {privacy.cell_floor}),
+        kept AS (
+            SELECT platform, post_id, list(tag) AS keys FROM
+                (SELECT platform, post_id, unnest(hashtag_keys) AS tag FROM {scope.SCOPE}) AS u
+            WHERE tag IN (SELECT tag FROM shown) GROUP BY platform, post_id)"""
+    join = "LEFT JOIN kept t ON t.platform = s.platform AND t.post_id = s.post_id"
+    return cte, join
 
 
 _BUILDERS = {"volume": _volume, "authors": _authors, "variants": _variants, "posts": _posts}

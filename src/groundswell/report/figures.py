@@ -4,7 +4,7 @@ and the exports alike. See docs/metrics.md for what each figure means.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -13,7 +13,9 @@ from ..analysis import language
 from ..analysis.timeseries import peak
 from ..metrics import audience, composition, coverage, scope, volume
 from ..movement.definition import Movement
+from ..engines.base import Engine
 from ..store import Store
+from ..forget import tombstone_counts
 from ..privacy import Privacy
 
 Query = Callable[[str], list[tuple]]
@@ -34,36 +36,35 @@ class ReportOptions:
     workers: int = 0  # language detection processes; 0: one per core
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "tz": self.tz, "top": self.top, "privacy": self.privacy.as_dict()}
+        return {"bucket": self.bucket, "tz": self.tz, "top": self.top,
+                "privacy": {**self.privacy.as_dict(), "description": self.privacy.describe()}}
 
 
-class StoreQuery:
-    """The `query` callable metrics take, over a DuckDB store, plus Arrow registration."""
+def as_engine(source: Store | Engine) -> Engine:
+    """Figures take an engine; a DuckDB store opened by the caller becomes one (still the caller's)."""
+    if isinstance(source, Engine):
+        return source
+    from ..engines.duckdb import DuckDBEngine
 
-    def __init__(self, store: Store):
-        self.store = store
-
-    def __call__(self, sql: str) -> list[tuple]:
-        return self.store.sql(sql)
-
-    def register(self, name: str, table: Any) -> None:
-        self.store.con.register(name, table)
+    return DuckDBEngine(store=source)
 
 
-def prepare_scope(store: Store, movement: Movement | None, writable: bool, workers: int = 0,
-                  languages: bool = True, note: Note = _quiet) -> StoreQuery:
-    """Materialize `gs_scope` in the store's session and return its query; with `languages`,
-    posts without a source language get one from the detector (cached in the store)."""
-    query = StoreQuery(store)
+def prepare_scope(source: Store | Engine, movement: Movement | None, writable: bool, workers: int = 0,
+                  languages: bool = True, note: Note = _quiet) -> Engine:
+    """Materialize `gs_scope` in the engine's session and return the engine; with `languages`,
+    posts without a source language get one from the detector (cached in a writable store)."""
+    query = as_engine(source)
     scope.materialize_base(query, movement)
     detected = language.prepare(query, scope.BASE, writable, workers, note) if languages else None
     scope.materialize_scope(query, detected)
     return query
 
 
-def compute(store: Store, movement: Movement | None, options: ReportOptions, writable: bool,
+def compute(source: Store | Engine, movement: Movement | None, options: ReportOptions, writable: bool,
             note: Note = _quiet) -> dict[str, Any]:
-    query = prepare_scope(store, movement, writable, options.workers, note=note)
+    """Every figure, on the DuckDB store or any engine (Spark reads a lake; it never writes)."""
+    query = prepare_scope(source, movement, writable, options.workers, note=note)
+    options = replace(options, privacy=options.privacy.bind(query, writable))  # the store's salt: stable labels
     first, last = scope.time_range(query)
     figures: dict[str, Any] = {
         "groundswell_version": __version__,
@@ -74,10 +75,24 @@ def compute(store: Store, movement: Movement | None, options: ReportOptions, wri
     figures["headline"] = {**volume.totals(query), **timed.pop("headline_time")}
     figures.update(timed)
     figures.update(_audience(query, movement, options))
+    figures.update(_spread(query, movement, options))
     return figures
 
 
-def _timed(query: StoreQuery, movement: Movement | None, options: ReportOptions,
+def _spread(query: Engine, movement: Movement | None, options: ReportOptions) -> dict[str, Any]:
+    """The spread sections (docs/spread.md, docs/trends.md, docs/networks.md), over the same
+    scope as every other figure, so nothing is matched twice."""
+    from ..analysis import cascades, communities, trends
+
+    trend_options = trends.TrendOptions(bucket=options.bucket, privacy=options.privacy)
+    return {
+        "spread": cascades.spread_figures(query, movement, options.privacy, options.top, table=scope.BASE),
+        "trends": trends.compute(query, movement, trend_options, table=scope.SCOPE),
+        "network": communities.network_figures(query, movement, options.privacy, table=scope.BASE),
+    }
+
+
+def _timed(query: Engine, movement: Movement | None, options: ReportOptions,
            first: datetime, last: datetime) -> dict[str, Any]:
     store_first, store_last = scope.time_range(query, COLLECTED)
     local = scope.clock(options.tz, min(first, store_first or first), max(last, store_last or last))
@@ -91,7 +106,8 @@ def _timed(query: StoreQuery, movement: Movement | None, options: ReportOptions,
     head: dict[str, Any] = {"start": start, "first_24h": None}
     if at is not None:
         head["first_24h"] = {**volume.first_hours(query, at), **_window_gaps(local, at, gaps)}
-    labels = [family.label for family in movement.families] if movement else []
+    families = composition.families(query, movement, privacy=options.privacy)
+    labels = [family["label"] for family in families if not family["suppressed"]]  # no series for a hidden cell
     bucket, tz = options.bucket, local.tz
     return {
         "headline_time": head,
@@ -104,28 +120,26 @@ def _timed(query: StoreQuery, movement: Movement | None, options: ReportOptions,
         },
         "hashtag_vs_phrase": {"totals": composition.match_totals(query),
                               "series": composition.match_series(query, local, bucket, first, last)},
-        "families": {"families": composition.families(query, movement),
+        "families": {"families": families,
                      "series": composition.family_series(query, local, bucket, first, last, labels),
-                     "variants": composition.variants(query, movement)},
+                     "variants": composition.variants(query, movement, privacy=options.privacy)},
         "coverage": _coverage(query, gaps),
     }
 
 
-def _audience(query: StoreQuery, movement: Movement | None, options: ReportOptions) -> dict[str, Any]:
-    engaged = audience.most_engaged(query, options.privacy, options.top)
-    followed = audience.most_followed(query, options.privacy, options.top)
-    audience.label_participants(engaged, followed)
+def _audience(query: Engine, movement: Movement | None, options: ReportOptions) -> dict[str, Any]:
+    privacy = options.privacy
     return {
-        "platforms": audience.platforms(query),
-        "languages": {**audience.languages(query), "detector": language.detector_name(),
+        "platforms": audience.platforms(query, privacy=privacy),
+        "languages": {**audience.languages(query, privacy=privacy), "detector": language.detector_name(),
                       "min_words": language.MIN_WORDS},
-        "co_hashtags": audience.co_hashtags(query, movement, options.top),
-        "most_engaged": engaged,
-        "most_followed": followed,
+        "co_hashtags": audience.co_hashtags(query, movement, options.top, privacy=privacy),
+        "most_engaged": audience.most_engaged(query, privacy, options.top),
+        "most_followed": audience.most_followed(query, privacy, options.top),
     }
 
 
-def _coverage(query: StoreQuery, gaps: dict[str, Any]) -> dict[str, Any]:
+def _coverage(query: Engine, gaps: dict[str, Any]) -> dict[str, Any]:
     file_rows = coverage.files(query)
     store_posts = coverage.store_posts(query)
     in_scope = coverage.scope_posts(query, scope.SCOPE)
@@ -134,7 +148,7 @@ def _coverage(query: StoreQuery, gaps: dict[str, Any]) -> dict[str, Any]:
         "formats": coverage.formats(file_rows),
         "runs": coverage.runs(query),
         "quarantine": coverage.quarantine(query),
-        "deletions": coverage.deletions(query),
+        "deletions": tombstone_counts(query),  # posts removed by compliance, notices and `forget`
         "store": store_posts,
         "scope": in_scope,
         "not_matched": store_posts["collected"] - in_scope["posts"],
@@ -142,7 +156,7 @@ def _coverage(query: StoreQuery, gaps: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _gaps(query: StoreQuery, local: scope.Clock, first: datetime, last: datetime) -> dict[str, Any]:
+def _gaps(query: Engine, local: scope.Clock, first: datetime, last: datetime) -> dict[str, Any]:
     """Gaps are looked for in every collected post's times, not only the movement's."""
     hours, hour_counts = volume.posts_per_bucket(query, local, "hour", first, last, COLLECTED)
     days, day_counts = volume.posts_per_bucket(query, local, "day", first, last, COLLECTED)
@@ -159,7 +173,7 @@ def _window_gaps(local: scope.Clock, at: datetime, gaps: dict[str, Any]) -> dict
     return {"overlaps_gap": bool(hits)}
 
 
-def _empty(query: StoreQuery, options: ReportOptions) -> dict[str, Any]:
+def _empty(query: Engine, options: ReportOptions) -> dict[str, Any]:
     """A scope with no timed post: headline and coverage only, every series empty."""
     gaps = coverage.gaps([], [], [], [])
     return {

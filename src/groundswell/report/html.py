@@ -2,8 +2,9 @@
 
 The page loads nothing: its Content-Security-Policy allows no source at all except the
 report's own style and script, named by their SHA-256 hashes, so even a post text that
-slipped past escaping could not run a script or fetch anything. Jinja2 autoescapes every
-value; post texts are shown only for notable accounts (see privacy.py).
+slipped past escaping could not run a script or fetch anything (tests/test_report_xss.py opens
+a report made of script payloads in Chromium). Jinja2 autoescapes every value. What the figures
+hold already follows `--privacy` (see privacy.py): the page's first line says which mode made it.
 """
 
 from __future__ import annotations

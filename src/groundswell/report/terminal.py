@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..ingest.summary import Summary
+from ..privacy import OFF_WARNING
 
 
 class Reporter:
@@ -49,8 +50,15 @@ class Reporter:
         self.out.print(table)
 
 
+def privacy_warning(privacy: dict[str, Any] | None, console: Console | None = None) -> None:
+    """Under --privacy off, the first line of the output says so (see docs/privacy.md)."""
+    if privacy and privacy.get("mode") == "off":
+        (console or Console(highlight=False)).print(OFF_WARNING, markup=False, style="bold red")
+
+
 def print_stats(figures: dict[str, Any]) -> None:
     console = Console(highlight=False)
+    privacy_warning(figures.get("privacy"), console)
     table = Table(show_header=False, box=None)
     for key in ("posts", "distinct_authors", "referenced_only_posts", "first_created_at", "last_created_at"):
         value = figures.get(key)
@@ -79,6 +87,7 @@ def sparkline(values: list[int], width: int = 48) -> str:
 def print_report(figures: dict[str, Any], html_path: str | None = None) -> None:
     """The short terminal summary of `groundswell report`: the headline, sparklines and warnings."""
     console = Console(highlight=False)
+    privacy_warning(figures["settings"].get("privacy"), console)
     head, volume, coverage = figures["headline"], figures["volume"], figures["coverage"]
     movement = figures.get("movement") or {}
     console.print(f"[bold]{movement.get('name', 'all collected posts')}[/bold]: "
