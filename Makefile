@@ -45,9 +45,13 @@ java:
 	  fi; \
 	fi
 
-bench: $(STAMP)
+# Every benchmark, then docs/performance.md rewritten from their figures (about an hour and
+# a half on 2 cores; BENCH_FLAGS=--short for a 256 MB ingest and Spark up to 1e6 posts,
+# --quick for a few minutes' check of the chain).
+BENCH_FLAGS ?=
+bench: $(STAMP) java
 	$(BIN)/pip install --quiet -e ".[bench]"
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/all.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) demo-data demo.duckdb .pytest_cache

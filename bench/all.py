@@ -34,12 +34,21 @@ FULL = {
     "report_scale": ["--sizes", "1e5,1e6,1e7", "--runs", "3", "--spark-runs", "1"],
     "spread": ["--nodes", "1000000", "--runs", "3"],
 }
+# What fits in an hour when the machine is shared: a quarter of the ingest input, and Spark
+# up to a million posts (at ten million it runs for the better part of an hour here).
+SHORT = {
+    "ingest": ["--size-mb", "256", "--runs", "3", "--peer-mb", "40"],
+    "hashtags": ["--size-mb", "40", "--runs", "3"],
+    "match": ["--copies", "17", "--runs", "3"],
+    "report_scale": ["--sizes", "1e5,1e6,1e7", "--runs", "2", "--spark-runs", "1", "--spark-max", "1e6"],
+    "spread": ["--nodes", "1000000", "--runs", "3"],
+}
 QUICK = {
     "ingest": ["--size-mb", "64", "--runs", "1", "--peer-mb", "10"],
     "hashtags": ["--size-mb", "10", "--runs", "1"],
     "match": ["--copies", "2", "--runs", "1", "--python-posts", "100000"],
     "report_scale": ["--sizes", "1e4,1e5", "--runs", "1", "--spark-runs", "1"],
-    "spread": ["--nodes", "100000", "--runs", "1"],
+    "spread": ["--nodes", "100000", "--runs", "1", "--trends-args", "--hashtags 10000 --buckets 500 --runs 1"],
 }
 
 
@@ -84,16 +93,23 @@ def render(results: dict[str, Any], quick: bool) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the chain, not for publishing")
+    parser.add_argument("--short", action="store_true", help="full sizes but a 256 MB ingest input and Spark up to 1e6")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--render-only", action="store_true", help="rewrite the page from bench/out/all.json")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    if args.render_only:
+        saved = json.loads((OUT / "all.json").read_text())
+        Path(args.out).write_text(render(saved, saved.get("plan") == "quick"), encoding="utf-8")
+        return
+    plan = QUICK if args.quick else SHORT if args.short else FULL
     results: dict[str, Any] = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-                               "seconds": {}}
+                               "seconds": {}, "plan": "quick" if args.quick else "short" if args.short else "full"}
     for name, bench_argv in plan.items():
         results[name], results["seconds"][name] = run(name, bench_argv)
     results["machine"]["load_after"] = os.getloadavg()[0]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "all.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"figures kept in {OUT / 'all.json'}; `python bench/all.py --render-only` rewrites the page from them")
     Path(args.out).write_text(render(results, args.quick), encoding="utf-8")
     print(f"\nwrote {args.out} ({sum(results['seconds'].values()) / 60:.0f} min of benchmarks)")
 

@@ -57,7 +57,8 @@ def time_twarc_hashtags(path: Path, out: Path) -> float | None:
         start = time.perf_counter()
         # twarc2 asks for API keys before any command; this one needs none, so any token does.
         subprocess.run([twarc2, "hashtags", "--group", "day", "--db", str(Path(tmp) / "h.db"), str(path), str(out)],
-                       check=True, capture_output=True, env={**os.environ, "BEARER_TOKEN": "offline-benchmark"})
+                       check=True, capture_output=True, env={**os.environ, "BEARER_TOKEN": "offline-benchmark"},
+                       cwd=tmp)  # twarc2 leaves a twarc.log where it runs
         return time.perf_counter() - start
 
 

@@ -192,6 +192,7 @@ def report_command(engine: str, db: Path, lake: Path, out: Path) -> list[str]:
 
 
 def run_size(n: int, engines: list[str], runs: dict[str, int], folder: Path) -> list[dict[str, Any]]:
+    """Both engines on one size; the data is generated once."""
     started = time.perf_counter()
     db, lake, shape = build(n, folder / f"posts-{n}")
     print(f"{n:>12,} posts: data ready in {time.perf_counter() - started:,.0f} s ({shape})", flush=True)
@@ -211,6 +212,45 @@ def run_size(n: int, engines: list[str], runs: dict[str, int], folder: Path) -> 
     return results
 
 
+PROFILE_SCRIPT = """
+import json, sys, time
+from groundswell.engines.duckdb import DuckDBEngine
+from groundswell.movement.definition import load_builtin
+from groundswell.report.figures import ReportOptions, compute
+
+spent = {}
+plain = DuckDBEngine.query
+
+def timed(self, sql):
+    frame, where = sys._getframe(1), "other"
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith(("groundswell.metrics", "groundswell.analysis")):
+            where = module.replace("groundswell.", "") + "." + frame.f_code.co_name
+            break
+        frame = frame.f_back
+    start = time.perf_counter()
+    try:
+        return plain(self, sql)
+    finally:
+        spent[where] = spent.get(where, 0.0) + time.perf_counter() - start
+
+DuckDBEngine.query = timed
+start = time.perf_counter()
+with DuckDBEngine(sys.argv[1]) as engine:
+    compute(engine, load_builtin("metoo"), ReportOptions(), writable=False)
+total = time.perf_counter() - start
+print(json.dumps({"compute_s": total, "queries_s": sum(spent.values()),
+                  "by_function": sorted(([k, v] for k, v in spent.items()), key=lambda kv: -kv[1])}))
+"""
+
+
+def profile(db: Path) -> dict[str, Any]:
+    """Where the DuckDB report's time goes: SQL seconds per metric function, in one process."""
+    done = subprocess.run([sys.executable, "-c", PROFILE_SCRIPT, str(db)], capture_output=True, check=True)
+    return json.loads(done.stdout)
+
+
 def growth(rows: list[dict[str, Any]]) -> dict[str, list[float]]:
     """Time ratio per tenfold step, per engine."""
     by_engine: dict[str, list[dict[str, Any]]] = {}
@@ -226,15 +266,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=3, help="runs per size on DuckDB (median)")
     parser.add_argument("--spark-runs", type=int, default=1, help="runs per size on Spark (median)")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--spark-max", type=float, default=1e7, help="largest size run on Spark")
     parser.add_argument("--work", default=str(OUT / "report-scale"), help="where the generated data is kept")
     args = parser.parse_args(argv)
     sizes = [int(float(size)) for size in args.sizes.split(",")]
     engines = ["duckdb"] + ([] if args.no_spark else ["spark"])
     rows = []
     for n in sizes:
-        rows += run_size(n, engines, {"duckdb": args.runs, "spark": args.spark_runs}, Path(args.work))
+        here = [e for e in engines if e != "spark" or n <= args.spark_max]
+        rows += run_size(n, here, {"duckdb": args.runs, "spark": args.spark_runs}, Path(args.work))
+    largest = Path(args.work) / f"posts-{sizes[-1]}" / "store.duckdb"
     result = {"rows": rows, "growth_per_tenfold": growth(rows), "target_seconds": TARGET_SECONDS,
-              "target_bytes": TARGET_BYTES}
+              "target_bytes": TARGET_BYTES, "profile": {"posts": sizes[-1], **profile(largest)}}
+    print(f"profile at {sizes[-1]:,} posts (DuckDB, in one process): {result['profile']['compute_s']:.1f} s, of which")
+    for where, seconds in result["profile"]["by_function"][:8]:
+        print(f"  {seconds:7.1f} s  {where}")
     for engine, steps in result["growth_per_tenfold"].items():
         print(f"{engine}: time grows x{', x'.join(f'{s:.1f}' for s in steps)} per tenfold size")
     OUT.mkdir(parents=True, exist_ok=True)
