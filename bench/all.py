@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--short", action="store_true", help="full sizes but a 256 MB ingest input and Spark up to 1e6")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--render-only", action="store_true", help="rewrite the page from bench/out/all.json")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the figures a benchmark of this plan already left in bench/out/<name>.json")
     args = parser.parse_args(argv)
     if args.render_only:
         saved = json.loads((OUT / "all.json").read_text())
@@ -105,6 +107,11 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                                "seconds": {}, "plan": "quick" if args.quick else "short" if args.short else "full"}
     for name, bench_argv in plan.items():
+        kept = OUT / f"{name}.json"
+        if args.resume and kept.exists():
+            results[name], results["seconds"][name] = json.loads(kept.read_text()), 0.0
+            print(f"=== {name}: reusing {kept}")
+            continue
         results[name], results["seconds"][name] = run(name, bench_argv)
     results["machine"]["load_after"] = os.getloadavg()[0]
     OUT.mkdir(parents=True, exist_ok=True)

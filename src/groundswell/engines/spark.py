@@ -176,9 +176,16 @@ class SparkEngine(Engine):
             return [tuple(_python(value) for value in row) for row in frame.collect()]
 
     def _create_view(self, name: str, sql: str) -> int:
-        """CREATE TEMP TABLE: a cached view, which later queries of this session read."""
+        """CREATE TEMP TABLE: a computed view, which later queries of this session read.
+
+        The result is checkpointed, not merely cached: a cached frame keeps the whole plan
+        that made it, so metrics that build table on table (cascade levels, k-core rounds)
+        would make Spark re-plan an ever longer history at every step. Without a checkpoint
+        directory (`spark.sparkContext.setCheckpointDir`, or GROUNDSWELL_SPARK_CHECKPOINT_DIR)
+        the checkpoint is local: kept by the executors, and lost with one of them.
+        """
         with self.dataframe(sql) as frame:
-            table = frame.cache()
+            table = _checkpoint(self.spark, frame)
             rows = table.count()
         self._keep(name, table)
         return rows
@@ -223,6 +230,15 @@ class SparkEngine(Engine):
         self._created.clear()
         if self._owns_session:
             self.spark.stop()
+
+
+def _checkpoint(spark: Any, frame: Any) -> Any:
+    directory = os.environ.get("GROUNDSWELL_SPARK_CHECKPOINT_DIR")
+    if directory and not spark.sparkContext.getCheckpointDir():
+        spark.sparkContext.setCheckpointDir(directory)
+    if spark.sparkContext.getCheckpointDir():
+        return frame.checkpoint(eager=True)
+    return frame.localCheckpoint(eager=True)
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
