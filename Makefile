@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP) chromium java
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=20
 
 demo: $(STAMP)
 	rm -f demo.duckdb

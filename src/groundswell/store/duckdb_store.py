@@ -8,6 +8,7 @@ completes without duplicates.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -389,6 +390,9 @@ def write_error(path: str, exc: BaseException) -> StoreWriteError:
     return StoreWriteError(f"{path}: cannot write to the store ({detail}); what was committed before is kept")
 
 
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only and not os.path.exists(path):
         raise GroundswellError(f"{path}: no such store (run `groundswell ingest` first, or pass --db)")
@@ -403,7 +407,20 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise GroundswellError(f"{path}: cannot open the store ({message.splitlines()[0]})") from None
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
     return con
+
+
+def memory_limit() -> str:
+    """DuckDB's memory budget: 3 GB unless GROUNDSWELL_MEMORY_LIMIT says otherwise ("16GB").
+
+    DuckDB would take 80% of the machine; a fixed budget makes large reports spill to disk
+    instead (next to the store, in `<store>.tmp`), so one stays under 4 GB on any input.
+    """
+    value = os.environ.get("GROUNDSWELL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", value, flags=re.I):
+        raise GroundswellError(f"GROUNDSWELL_MEMORY_LIMIT={value!r}: expected a size such as 3GB or 512MB")
+    return value
 
 
 def _now() -> datetime:
