@@ -145,12 +145,18 @@ class Browser:
 SECTIONS = list(REPORT_SECTIONS)
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def require_browser() -> str:
+    """Chromium's path, and the CDP client importable; skips with what to install otherwise."""
     executable = find_chromium()
     if executable is None:
         pytest.skip("Chromium is not installed (`make test` installs Debian's chromium; or apt-get install chromium)")
     pytest.importorskip("websocket", reason="websocket-client is in the test extra: pip install -e '.[test]'")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    executable = require_browser()
     from test_report import MOVEMENT_TOML, build_store
 
     folder = tmp_path_factory.mktemp("browser")

@@ -24,7 +24,7 @@ from groundswell.cli import main
 from groundswell.model import ARROW_SCHEMA, new_post
 from groundswell.store import Store
 from groundswell.store.duckdb_store import Quarantined
-from test_report_browser import Browser, find_chromium
+from test_report_browser import Browser, require_browser
 
 START = datetime(2021, 5, 1, 9, 0, 0)
 TITLE = "Magnitude report: synthetic-xss"
@@ -72,10 +72,7 @@ def payload_posts() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("Chromium is not installed (`make test` installs Debian's chromium; or apt-get install chromium)")
-    pytest.importorskip("websocket", reason="websocket-client is in the test extra: pip install -e '.[test]'")
+    executable = require_browser()
     folder = tmp_path_factory.mktemp("xss")
     db, movement, report = folder / "s.duckdb", folder / "m.toml", folder / "report.html"
     posts = payload_posts()

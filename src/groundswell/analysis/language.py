@@ -91,7 +91,7 @@ def prepare(query: Query, scope: str, writable: bool, workers: int = 0,
              + (" (results are kept in the store)" if writable else " (read-only store: not kept)"))
         labels = detect_all([text for text, in texts], workers)
         plain = [text for text, in texts]
-        _store_labels(query, scope, plain, labels, ["detected" if enough_words(t) else "short" for t in plain])
+        _store_labels(query, scope, plain, labels, [detect_method(t) for t in plain])
         if writable:
             query(f"INSERT OR REPLACE INTO {CACHE} SELECT t.platform, t.post_id, t.lang, t.method, "
                   f"{sql_string(detector)} FROM {TEMP} t WHERE t.fresh")
