@@ -474,6 +474,6 @@ def test_network_sql_is_the_same_on_spark(spark: Any):
     events = "SELECT platform, post_id, created_at, actor, ns, src, dst FROM gs_net_events ORDER BY post_id, src, dst"
     found = []
     for query in (duck, lake.query):
-        network._cohashtag_events(query, Privacy("off"), network.Pruning(max_tag_share=0.2), ())
+        network._cohashtag_events(query, network.SCOPE, Privacy("off"), network.Pruning(max_tag_share=0.2), ())
         found.append(query(events))
     assert found[0] == found[1] and found[0]

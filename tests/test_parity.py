@@ -28,6 +28,7 @@ import groundswell.metrics
 from groundswell.cli import main
 from groundswell.ingest import IngestOptions, Summary, ingest
 from groundswell.model import FIELD_NAMES
+from groundswell.movement.match import distinct_list_sql
 from groundswell.simulate import write_v1_sample
 from groundswell.store import Store
 
@@ -76,8 +77,9 @@ class Examples:
         self.kind = "mention"  # metrics.network: the kind with the most SQL (handle resolution, list lambdas)
 
 
-# Metrics that make a table instead of returning figures: the table they make is compared.
-MAKES_TABLE = {"materialize_base": "gs_scope_base", "materialize_scope": "gs_scope"}
+# Metrics that make tables instead of returning figures: the tables they make are compared.
+MAKES_TABLE = {"materialize_base": ("gs_scope",), "materialize_scope": ("gs_scope",),
+               "prepare": ("gs_amp_latest", "gs_amp")}
 # Facts about the ingest runs themselves, which by nature differ between two ingests.
 RUN_TIMES = {"runs": ("first_started_at", "last_finished_at")}
 
@@ -88,6 +90,7 @@ class Engines(NamedTuple):
     duck_summary: Summary
     spark_summary: Summary
     examples: Examples
+    movement: Any  # the scope's movement (None: every collected post)
 
 
 DATASETS = ("real", "synthetic")
@@ -126,16 +129,24 @@ def _engines(name: str, spark: Any, tmp_path_factory: pytest.TempPathFactory) ->
     spark_summary = ingest_lake(inputs, str(folder / "lake"), session=spark)
     duck = DuckDBEngine(str(folder / "store.duckdb"))
     lake = SparkEngine(str(folder / "lake"), session=spark)
-    from groundswell.metrics import scope
     from groundswell.movement import definition
 
     # The report's scope, which most report metrics read: the #metoo posts of the synthetic
     # movement; every collected post of the real fixtures (few of them are about #metoo).
     movement = definition.load_builtin("metoo") if name == "synthetic" else None
     for engine in (duck, lake):
-        scope.materialize_base(engine.query, movement)
-        scope.materialize_scope(engine.query, None)
-    return Engines(duck, lake, duck_summary, spark_summary, Examples(duck.query))
+        _report_tables(engine, movement)
+    return Engines(duck, lake, duck_summary, spark_summary, Examples(duck.query), movement)
+
+
+def _report_tables(engine: Any, movement: Any) -> None:
+    """The tables report metrics read: the scope, and the amplifier tables built from it."""
+    from groundswell.metrics import amplifiers, scope
+    from groundswell.privacy import Privacy
+
+    scope.materialize_base(engine.query, movement)
+    scope.materialize_scope(engine.query, None)
+    amplifiers.prepare(engine.query, Privacy(), scope.SCOPE)
 
 
 @pytest.mark.parametrize("metric", metric_functions())
@@ -159,8 +170,10 @@ def _run_metric(engines: Engines, metric: Callable[..., Any]) -> tuple[Any, Any]
         arguments[name] = getattr(engines.examples, name)
     results = [metric(engine.query, **arguments) for engine in (engines.duck, engines.spark)]
     if metric.__name__ in MAKES_TABLE:
-        sql = f"SELECT * FROM {MAKES_TABLE[metric.__name__]} ORDER BY platform, post_id"
-        results = [[_sorted_lists(row) for row in engine.query(sql)] for engine in (engines.duck, engines.spark)]
+        results = [[sorted((_sorted_lists(row) for row in engine.query(f"SELECT * FROM {table}")), key=repr)
+                    for table in MAKES_TABLE[metric.__name__]] for engine in (engines.duck, engines.spark)]
+        for engine in (engines.duck, engines.spark):  # back to the tables the other metrics expect
+            _report_tables(engine, engines.movement)
     return tuple(_without(r, RUN_TIMES.get(metric.__name__, ())) for r in results)  # type: ignore[return-value]
 
 
@@ -227,6 +240,11 @@ CONSTRUCTS = {
     "regex_replace_groups": r"SELECT id, regexp_replace(text, '(\w+) (\w+)', '\2 \1', 'g') FROM t ORDER BY id",
     "string_escapes": r"SELECT 'it''s', 'a\b', '#＃'",
     "division": "SELECT 7 / 2, CAST(7 AS BIGINT) / 2",
+    "distinct_list_fast_paths": f"SELECT id, list_sort({distinct_list_sql('tags')}) FROM t ORDER BY id",
+    "distinct_list_pairs": (f"SELECT k, list_sort({distinct_list_sql('k')}) FROM (SELECT ['a', 'a'] AS k UNION ALL "
+                            "SELECT ['b', 'a'] UNION ALL SELECT ['c', NULL] UNION ALL SELECT ['d', 'e', 'd']) AS l ORDER BY k[1]"),
+    "max_by_struct": ("SELECT kind, max_by(n, {'t': coalesce(ts, TIMESTAMP '0001-01-01 00:00:00'), 'f': n}) FROM t "
+                      "WHERE n IS NOT NULL GROUP BY kind ORDER BY kind"),
     "materialized_cte": ("WITH m AS MATERIALIZED (SELECT * FROM t WHERE n IS NOT NULL) "
                          "SELECT 'a' AS k, count(*) AS v FROM m UNION ALL SELECT 'b', sum(n) FROM m ORDER BY k"),
 }

@@ -153,7 +153,7 @@ def test_counts_per_hour_are_the_simulation_truth(simulated: tuple[str, dict[str
         from groundswell.movement.definition import load_builtin
 
         scope.materialize_base(engine.query, load_builtin("metoo"))
-        groups = sql.group_cells(engine.query, "hour", scope.BASE)
+        groups = sql.group_cells(engine.query, "hour", scope.SCOPE)
         cells = sql.hashtag_cells(engine.query, "hour")
     assert totals == {hour: n for hour, n in truth["per_hour"].items() if n}
     matched = {moment.isoformat() + "Z": n for dim, _, moment, n in groups if dim == "movement"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from ..engines.base import drop_temp_tables
 from ..metrics import amplifiers, cascade, scope
 from ..movement.definition import Movement
 from ..privacy import Privacy, salt
@@ -27,7 +28,7 @@ def spread_figures(query: Query, movement: Movement | None, privacy: Privacy, to
 
     calls: posts whose cascades to follow (`platform:id`), by default the movement's
     call_to_action posts. table: a scope table already built by the caller (the report's
-    `gs_scope_base`); by default the movement's matched posts are selected here.
+    `gs_scope`); by default the movement's matched posts are selected here.
     """
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -48,7 +49,8 @@ def amplifier_figures(query: Query, movement: Movement | None, privacy: Privacy,
     if table is None:
         query(f"CREATE OR REPLACE TEMP TABLE {SPREAD_SCOPE} AS {scope.scope_base_sql(movement)}")
         table = SPREAD_SCOPE
-    return {
+    amplifiers.prepare(query, privacy, table)
+    figures: dict[str, Any] = {
         "scope": {"movement": movement.name if movement else None,
                   "posts": "the movement's matched collected posts" if movement else "every collected post"},
         "top": top,
@@ -56,6 +58,8 @@ def amplifier_figures(query: Query, movement: Movement | None, privacy: Privacy,
         "most_influential": amplifiers.most_influential(query, privacy, pseudonym_salt, top, table),
         "most_amplified_posts": amplifiers.most_amplified_posts(query, privacy, pseudonym_salt, top, table),
         "earliest_notable_adopters": amplifiers.earliest_notable_adopters(query, privacy, pseudonym_salt, top, table),
-        "amplifications": amplifiers.amplifications(query, table),
+        "amplifications": amplifiers.amplifications(query),
         "reach": amplifiers.reach(query, table),
     }
+    drop_temp_tables(query, (amplifiers.LATEST, amplifiers.AMPLIFIED, *([SPREAD_SCOPE] if table == SPREAD_SCOPE else [])))
+    return figures

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from ..engines.base import drop_temp_tables
 from ..metrics import network
 from ..movement.definition import Movement
 from ..privacy import Privacy
@@ -84,6 +85,7 @@ def network_figures(query: Query, movement: Movement | None, privacy: Privacy, t
         if node["idx"] in found.membership:
             groups.setdefault(found.membership[node["idx"]], []).append(node)
     communities = [_community(number, members, tags) for number, members in sorted(groups.items())[:top]]
+    drop_temp_tables(query, network.WORKING_TABLES)
     return {
         "kind": "cohashtag", "movement": movement.name if movement else None,
         "nodes": built.summary["nodes"], "edges": built.summary["edges"],

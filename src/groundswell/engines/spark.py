@@ -170,6 +170,8 @@ class SparkEngine(Engine):
 
     def query(self, sql: str) -> list[tuple]:
         plan = spark_plan(sql)
+        if plan.drops:
+            return self._drop(plan.drops)
         if plan.creates:
             return [(self._create_view(plan.creates, sql),)]
         with self.dataframe(sql) as frame:
@@ -189,6 +191,14 @@ class SparkEngine(Engine):
             rows = table.count()
         self._keep(name, table)
         return rows
+
+    def _drop(self, name: str) -> list[tuple]:
+        """DROP TABLE IF EXISTS of a temp table this engine made: its cached data is freed."""
+        table = self._created.pop(name, None)
+        if table is not None:
+            self.spark.catalog.dropTempView(name)
+            table.unpersist()
+        return []
 
     def _keep(self, name: str, table: Any) -> None:
         """A cached DataFrame shown as a view of this engine's session until close."""

@@ -146,17 +146,21 @@ class SparkPlan:
     parts: (view name, Spark SQL) for each `WITH x AS MATERIALIZED (...)`, to compute once and
     cache as a view first (Spark inlines CTEs, so a CTE read by eight UNION ALL branches would
     run eight times); sql: the statement itself; creates: for `CREATE TEMP TABLE x AS ...`,
-    the name of the cached view to make of `sql`.
+    the name of the cached view to make of `sql`; drops: for `DROP TABLE IF EXISTS x`, the
+    temp table to let go of.
     """
 
     parts: tuple[tuple[str, str], ...]
     sql: str
     creates: str | None = None
+    drops: str | None = None
 
 
 @lru_cache(maxsize=128)
 def spark_plan(sql: str) -> SparkPlan:
     tree = _parse(sql)
+    if isinstance(tree, exp.Drop):
+        return SparkPlan((), "", drops=_dropped_table(tree))
     creates = None
     if isinstance(tree, exp.Create):
         creates, tree = _temp_table(tree)
@@ -188,6 +192,14 @@ def _temp_table(tree: exp.Create) -> tuple[str, exp.Expression]:
     if str(tree.args.get("kind") or "").upper() != "TABLE" or not temporary or tree.expression is None:
         raise NotPortable("only CREATE TEMP TABLE ... AS SELECT runs on Spark (as a cached view)")
     return tree.this.name, tree.expression
+
+
+def _dropped_table(tree: exp.Drop) -> str:
+    """`DROP TABLE IF EXISTS x` of a temp table: the only DROP metrics issue."""
+    tables = tree.args.get("tables") or [tree.this]
+    if str(tree.args.get("kind") or "").upper() != "TABLE" or not tree.args.get("exists") or len(tables) != 1:
+        raise NotPortable("only DROP TABLE IF EXISTS of one temp table runs on Spark")
+    return tables[0].name
 
 
 def _bottom_up(tree: exp.Expression) -> exp.Expression:

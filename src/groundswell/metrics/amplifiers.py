@@ -2,9 +2,15 @@
 the earliest notable adopters, and potential reach and impressions. See docs/spread.md.
 
 Every figure reads a scope table of the movement's collected posts (by default `gs_scope`,
-see metrics/scope.py), with the post table for the references of reposts and quotes. A
-repost or quote in scope amplifies its original wherever the original is stored, collected
-or referenced-only: the original of a v1.1 retweet is often known only from the retweet.
+see metrics/scope.py), which carries each post's references. A repost or quote in scope
+amplifies its original wherever the original is stored, collected or referenced-only: the
+original of a v1.1 retweet is often known only from the retweet.
+
+`prepare` builds the two tables the figures share, each in one pass: every account's latest
+known follower count, and every amplification joined to its original. At ten million posts
+each of those is a large join or group-by, so no figure repeats one. The top lists rank by
+counts first, so the costlier parts (the amplifiers' followers, each account's details) are
+computed only for the candidates whose count can still reach the top (metrics/ranking.py).
 
 Privacy is decided in SQL, as in metrics/audience.py: a handle is selected only where the
 mode names its account (`privacy.notable_sql()`), everyone else is the store's pseudonym
@@ -17,11 +23,15 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..privacy import Privacy, pseudonym_sql
+from .ranking import candidates_sql
 from .scope import SCOPE
 
 Query = Callable[[str], list[tuple]]
 TOP = 10
 KINDS = {"original": "originals", "repost": "reposts", "reply": "replies", "quote": "quotes"}
+LATEST, AMPLIFIED = "gs_amp_latest", "gs_amp"
+# Sorts below every real time: an undated post is an account's latest only when it has no other.
+NO_TIME = "TIMESTAMP '0001-01-01 00:00:00'"
 
 
 def notability_sql(privacy: Privacy, prefix: str = "") -> str:
@@ -31,12 +41,21 @@ def notability_sql(privacy: Privacy, prefix: str = "") -> str:
     return Privacy("standard", privacy.notable_followers).notable_sql(prefix)
 
 
-def _latest_followers(table: str) -> str:
-    """Each account's latest known follower count in scope: the count on its latest post that
-    has one (the larger count breaks a tie of times)."""
-    return (f"SELECT platform, author_id, author_followers AS followers FROM (SELECT platform, author_id, "
-            f"author_followers, row_number() OVER (PARTITION BY platform, author_id ORDER BY created_at DESC, "
-            f"author_followers DESC) AS rn FROM {table} WHERE author_followers IS NOT NULL) AS r WHERE rn = 1")
+def prepare(query: Query, privacy: Privacy, table: str = SCOPE) -> None:
+    """LATEST: (platform, author_id, followers), each account's latest known follower count in
+    scope, the count on its latest post that has one (the larger count breaks a tie of times).
+    AMPLIFIED: one row per repost or quote in scope, with its original where it is stored."""
+    named, notable = privacy.notable_sql("o."), notability_sql(privacy, "o.")
+    query(f"CREATE OR REPLACE TEMP TABLE {LATEST} AS SELECT platform, author_id, max_by(author_followers, "
+          f"{{'t': coalesce(created_at, {NO_TIME}), 'f': author_followers}}) AS followers "
+          f"FROM {table} WHERE author_followers IS NOT NULL GROUP BY platform, author_id")
+    query(f"CREATE OR REPLACE TEMP TABLE {AMPLIFIED} AS SELECT r.platform, r.amplifier, r.kind, r.target_id, "
+          f"o.post_id IS NOT NULL AS stored, o.author_id, o.created_at, o.collected, "
+          f"coalesce({named}, FALSE) AS named, coalesce({notable}, FALSE) AS notable, "
+          f"CASE WHEN {named} THEN o.author_handle END AS handle, CASE WHEN {named} THEN o.url END AS url "
+          f"FROM (SELECT platform, author_id AS amplifier, kind, CASE WHEN kind = 'repost' THEN reposted_post_id "
+          f"ELSE quoted_post_id END AS target_id FROM {table} WHERE kind IN ('repost', 'quote')) AS r "
+          f"LEFT JOIN posts o ON o.platform = r.platform AND o.post_id = r.target_id")
 
 
 def _label(named: str, handle: str, alias: str) -> str:
@@ -48,17 +67,19 @@ def _is_named(named: str, handle: str) -> str:
 
 
 def most_active(query: Query, privacy: Privacy, salt: str, top: int = TOP, table: str = SCOPE) -> list[dict[str, Any]]:
-    """Accounts by their number of posts in scope (ties: more followers first)."""
-    named, notable = privacy.notable_sql(), notability_sql(privacy)
-    kinds = ", ".join(f"count(*) FILTER (WHERE kind = '{k}') AS {name}" for k, name in KINDS.items())
+    """Accounts by their number of posts in scope (ties: more followers first). Needs `prepare`."""
+    named, notable = privacy.notable_sql("s."), notability_sql(privacy, "s.")
+    kinds = ", ".join(f"count(*) FILTER (WHERE s.kind = '{k}') AS {name}" for k, name in KINDS.items())
     rows = query(
-        f"WITH latest AS ({_latest_followers(table)}), a AS (SELECT platform, author_id, count(*) AS posts, {kinds}, "
-        f"bool_or({named}) AS named, bool_or({notable}) AS notable, "
-        f"max_by(CASE WHEN {named} THEN author_handle END, created_at) AS handle FROM {table} GROUP BY platform, author_id) "
+        f"WITH n AS MATERIALIZED (SELECT platform, author_id, count(*) AS posts FROM {table} GROUP BY platform, author_id), "
+        f"c AS ({candidates_sql('n', 'posts', top)}), "
+        f"a AS (SELECT s.platform, s.author_id, count(*) AS posts, {kinds}, bool_or({named}) AS named, "
+        f"bool_or({notable}) AS notable, max_by(CASE WHEN {named} THEN s.author_handle END, s.created_at) AS handle "
+        f"FROM {table} s JOIN c ON c.platform = s.platform AND c.author_id = s.author_id GROUP BY s.platform, s.author_id) "
         f"SELECT a.platform, {_label('a.named', 'a.handle', pseudonym_sql(salt, 'a.author_id'))}, "
         f"{_is_named('a.named', 'a.handle')}, a.notable, l.followers, a.posts, "
         f"{', '.join('a.' + name for name in KINDS.values())} "
-        f"FROM a LEFT JOIN latest l ON l.platform = a.platform AND l.author_id = a.author_id "
+        f"FROM a LEFT JOIN {LATEST} l ON l.platform = a.platform AND l.author_id = a.author_id "
         f"ORDER BY a.posts DESC, coalesce(l.followers, -1) DESC, a.platform, a.author_id LIMIT {int(top)}"
     )
     return [{"label": label, "named": bool(is_named), "notable": bool(is_notable), "platform": platform,
@@ -66,39 +87,28 @@ def most_active(query: Query, privacy: Privacy, salt: str, top: int = TOP, table
             for platform, label, is_named, is_notable, followers, posts, *by_kind in rows]
 
 
-def _amplified_sql(table: str, privacy: Privacy) -> str:
-    """CTEs: `amp`, one row per repost or quote in scope with the original it amplifies, and
-    that original's author (only where the original is stored); `latest` followers."""
-    named, notable = privacy.notable_sql("o."), notability_sql(privacy, "o.")
-    return (
-        f"latest AS ({_latest_followers(table)}), "
-        f"refs AS (SELECT s.platform, s.author_id AS amplifier, s.kind, CASE WHEN s.kind = 'repost' "
-        f"THEN p.reposted_post_id ELSE p.quoted_post_id END AS target_id FROM {table} s JOIN posts p "
-        f"ON p.platform = s.platform AND p.post_id = s.post_id WHERE s.kind IN ('repost', 'quote')), "
-        f"amp AS (SELECT r.platform, r.amplifier, r.kind, r.target_id, o.author_id, o.created_at, o.collected, "
-        f"{named} AS named, {notable} AS notable, CASE WHEN {named} THEN o.author_handle END AS handle, "
-        f"CASE WHEN {named} THEN o.url END AS url FROM refs r JOIN posts o "
-        f"ON o.platform = r.platform AND o.post_id = r.target_id)"
-    )
+def _reach_of(candidates: str, key: str) -> str:
+    """Per candidate: the summed latest followers of the distinct accounts that amplified it."""
+    return (f"SELECT d.platform, d.{key}, CAST(sum(l.followers) AS BIGINT) AS followers FROM "
+            f"(SELECT DISTINCT a.platform, a.{key}, a.amplifier FROM {AMPLIFIED} a JOIN {candidates} c "
+            f"ON c.platform = a.platform AND c.{key} = a.{key} WHERE a.stored) AS d LEFT JOIN {LATEST} l "
+            f"ON l.platform = d.platform AND l.author_id = d.amplifier GROUP BY d.platform, d.{key}")
 
 
 def most_influential(query: Query, privacy: Privacy, salt: str, top: int = TOP,
                      table: str = SCOPE) -> list[dict[str, Any]]:
     """Accounts by the reposts and quotes their posts received in scope, then by the followers
-    of the distinct accounts that amplified them (each at its latest known count)."""
+    of the distinct accounts that amplified them (each at its latest known count). Needs `prepare`."""
     rows = query(
-        f"WITH {_amplified_sql(table, privacy)}, "
-        f"reach AS (SELECT d.platform, d.author_id, CAST(sum(l.followers) AS BIGINT) AS followers FROM "
-        f"(SELECT DISTINCT platform, author_id, amplifier FROM amp) AS d LEFT JOIN latest l "
-        f"ON l.platform = d.platform AND l.author_id = d.amplifier GROUP BY d.platform, d.author_id), "
-        f"g AS (SELECT platform, author_id, count(*) FILTER (WHERE kind = 'repost') AS reposts, "
+        f"WITH g AS MATERIALIZED (SELECT platform, author_id, count(*) FILTER (WHERE kind = 'repost') AS reposts, "
         f"count(*) FILTER (WHERE kind = 'quote') AS quotes, count(DISTINCT amplifier) AS amplifiers, "
         f"count(DISTINCT target_id) AS posts, bool_or(named) AS named, bool_or(notable) AS notable, "
-        f"max_by(handle, created_at) AS handle FROM amp GROUP BY platform, author_id) "
-        f"SELECT g.platform, {_label('g.named', 'g.handle', pseudonym_sql(salt, 'g.author_id'))}, "
-        f"{_is_named('g.named', 'g.handle')}, g.notable, g.reposts, g.quotes, g.amplifiers, g.posts, r.followers "
-        f"FROM g JOIN reach r ON r.platform = g.platform AND r.author_id = g.author_id "
-        f"ORDER BY g.reposts + g.quotes DESC, coalesce(r.followers, -1) DESC, g.platform, g.author_id LIMIT {int(top)}"
+        f"max_by(handle, created_at) AS handle FROM {AMPLIFIED} WHERE stored GROUP BY platform, author_id), "
+        f"c AS ({candidates_sql('g', 'reposts + quotes', top)}), reach AS ({_reach_of('c', 'author_id')}) "
+        f"SELECT c.platform, {_label('c.named', 'c.handle', pseudonym_sql(salt, 'c.author_id'))}, "
+        f"{_is_named('c.named', 'c.handle')}, c.notable, c.reposts, c.quotes, c.amplifiers, c.posts, r.followers "
+        f"FROM c JOIN reach r ON r.platform = c.platform AND r.author_id = c.author_id "
+        f"ORDER BY c.reposts + c.quotes DESC, coalesce(r.followers, -1) DESC, c.platform, c.author_id LIMIT {int(top)}"
     )
     return [{"label": label, "named": bool(is_named), "notable": bool(is_notable), "platform": platform,
              "reposts": int(reposts), "quotes": int(quotes), "amplifications": int(reposts) + int(quotes),
@@ -109,21 +119,20 @@ def most_influential(query: Query, privacy: Privacy, salt: str, top: int = TOP,
 def most_amplified_posts(query: Query, privacy: Privacy, salt: str, top: int = TOP,
                          table: str = SCOPE) -> list[dict[str, Any]]:
     """Originals by the reposts and quotes they received in scope; their id and link only
-    where their author is named."""
+    where their author is named. Needs `prepare`. (The original's columns are the same on
+    every row of one target, so any aggregate of them gives that value.)"""
     rows = query(
-        f"WITH {_amplified_sql(table, privacy)}, "
-        f"reach AS (SELECT d.platform, d.target_id, CAST(sum(l.followers) AS BIGINT) AS followers FROM "
-        f"(SELECT DISTINCT platform, target_id, amplifier FROM amp) AS d LEFT JOIN latest l "
-        f"ON l.platform = d.platform AND l.author_id = d.amplifier GROUP BY d.platform, d.target_id), "
-        f"g AS (SELECT platform, target_id, author_id, created_at, collected, named, notable, handle, url, "
-        f"count(*) FILTER (WHERE kind = 'repost') AS reposts, count(*) FILTER (WHERE kind = 'quote') AS quotes, "
-        f"count(DISTINCT amplifier) AS amplifiers FROM amp "
-        f"GROUP BY platform, target_id, author_id, created_at, collected, named, notable, handle, url) "
-        f"SELECT g.platform, CASE WHEN g.named THEN g.target_id END, g.url, "
-        f"{_label('g.named', 'g.handle', pseudonym_sql(salt, 'g.author_id'))}, {_is_named('g.named', 'g.handle')}, "
-        f"g.notable, CAST(g.created_at AS DATE), g.collected, g.reposts, g.quotes, g.amplifiers, r.followers "
-        f"FROM g JOIN reach r ON r.platform = g.platform AND r.target_id = g.target_id "
-        f"ORDER BY g.reposts + g.quotes DESC, coalesce(r.followers, -1) DESC, g.platform, g.target_id LIMIT {int(top)}"
+        f"WITH g AS MATERIALIZED (SELECT platform, target_id, max(author_id) AS author_id, max(created_at) AS created_at, "
+        f"bool_or(collected) AS collected, bool_or(named) AS named, bool_or(notable) AS notable, max(handle) AS handle, "
+        f"max(url) AS url, count(*) FILTER (WHERE kind = 'repost') AS reposts, "
+        f"count(*) FILTER (WHERE kind = 'quote') AS quotes, count(DISTINCT amplifier) AS amplifiers "
+        f"FROM {AMPLIFIED} WHERE stored GROUP BY platform, target_id), "
+        f"c AS ({candidates_sql('g', 'reposts + quotes', top)}), reach AS ({_reach_of('c', 'target_id')}) "
+        f"SELECT c.platform, CASE WHEN c.named THEN c.target_id END, c.url, "
+        f"{_label('c.named', 'c.handle', pseudonym_sql(salt, 'c.author_id'))}, {_is_named('c.named', 'c.handle')}, "
+        f"c.notable, CAST(c.created_at AS DATE), c.collected, c.reposts, c.quotes, c.amplifiers, r.followers "
+        f"FROM c JOIN reach r ON r.platform = c.platform AND r.target_id = c.target_id "
+        f"ORDER BY c.reposts + c.quotes DESC, coalesce(r.followers, -1) DESC, c.platform, c.target_id LIMIT {int(top)}"
     )
     return [{"post_id": post_id, "url": url, "author": label, "named": bool(is_named), "notable": bool(is_notable),
              "platform": platform, "day": day.isoformat() if day else None, "collected": bool(collected),
@@ -136,17 +145,18 @@ def most_amplified_posts(query: Query, privacy: Privacy, salt: str, top: int = T
 def earliest_notable_adopters(query: Query, privacy: Privacy, salt: str, top: int = TOP,
                               table: str = SCOPE) -> list[dict[str, Any]]:
     """Notable accounts (verified, or enough followers on one of their posts in scope) by the
-    time of their first post in scope. The exact time only where the account is named."""
-    named, notable = privacy.notable_sql(), notability_sql(privacy)
-    account = "PARTITION BY platform, author_id"
+    time of their first post in scope. The exact time only where the account is named.
+    Notable accounts are found first, so only their posts are ordered."""
+    named, notable = privacy.notable_sql("s."), notability_sql(privacy, "s.")
     rows = query(
-        f"WITH r AS (SELECT platform, author_id, post_id, kind, created_at, author_followers, "
-        f"row_number() OVER ({account} ORDER BY created_at, post_id) AS rn, "
-        f"max(CASE WHEN {notable} THEN 1 ELSE 0 END) OVER ({account}) AS is_notable, "
-        f"max(CASE WHEN {named} THEN author_handle END) OVER ({account}) AS handle, "
-        f"count(*) OVER ({account}) AS posts FROM {table} WHERE created_at IS NOT NULL) "
+        f"WITH n AS (SELECT s.platform, s.author_id, count(*) AS posts, max(CASE WHEN {named} THEN s.author_handle END) "
+        f"AS handle FROM {table} s WHERE s.created_at IS NOT NULL GROUP BY s.platform, s.author_id "
+        f"HAVING bool_or(coalesce({notable}, FALSE))), "
+        f"r AS (SELECT s.platform, s.author_id, s.post_id, s.kind, s.created_at, s.author_followers, n.handle, n.posts, "
+        f"row_number() OVER (PARTITION BY s.platform, s.author_id ORDER BY s.created_at, s.post_id) AS rn "
+        f"FROM {table} s JOIN n ON n.platform = s.platform AND n.author_id = s.author_id WHERE s.created_at IS NOT NULL) "
         f"SELECT platform, {_label('TRUE', 'handle', pseudonym_sql(salt, 'author_id'))}, handle IS NOT NULL, "
-        f"created_at, kind, author_followers, posts FROM r WHERE rn = 1 AND is_notable = 1 "
+        f"created_at, kind, author_followers, posts FROM r WHERE rn = 1 "
         f"ORDER BY created_at, platform, post_id LIMIT {int(top)}"
     )
     return [{"label": label, "named": bool(is_named), "platform": platform,
@@ -156,12 +166,11 @@ def earliest_notable_adopters(query: Query, privacy: Privacy, salt: str, top: in
 
 
 def reach(query: Query, table: str = SCOPE) -> dict[str, Any]:
-    """Potential reach and potential impressions, as defined in docs/spread.md."""
+    """Potential reach and potential impressions, as defined in docs/spread.md. Needs `prepare`."""
     (authors, known, potential_reach, posts, posts_known, impressions), = query(
-        f"WITH latest AS ({_latest_followers(table)}) "
         f"SELECT a.n, l.n, l.total, p.n, p.known, p.total FROM "
         f"(SELECT count(*) AS n FROM (SELECT DISTINCT platform, author_id FROM {table}) AS d) AS a CROSS JOIN "
-        f"(SELECT count(*) AS n, CAST(sum(followers) AS BIGINT) AS total FROM latest) AS l CROSS JOIN "
+        f"(SELECT count(*) AS n, CAST(sum(followers) AS BIGINT) AS total FROM {LATEST}) AS l CROSS JOIN "
         f"(SELECT count(*) AS n, count(author_followers) AS known, CAST(sum(author_followers) AS BIGINT) AS total "
         f"FROM {table}) AS p"
     )
@@ -171,14 +180,12 @@ def reach(query: Query, table: str = SCOPE) -> dict[str, Any]:
             "posts_without_followers": int(posts) - int(posts_known)}
 
 
-def amplifications(query: Query, table: str = SCOPE) -> dict[str, Any]:
-    """Reposts and quotes in scope, and how many of them point to an original in the store."""
+def amplifications(query: Query) -> dict[str, Any]:
+    """Reposts and quotes in scope, and how many of them point to an original in the store.
+    Needs `prepare`."""
     (reposts, quotes, stored, originals), = query(
-        f"SELECT count(*) FILTER (WHERE r.kind = 'repost'), count(*) FILTER (WHERE r.kind = 'quote'), "
-        f"count(o.post_id), count(DISTINCT o.post_id) FROM (SELECT s.platform, s.kind, CASE WHEN s.kind = 'repost' "
-        f"THEN p.reposted_post_id ELSE p.quoted_post_id END AS target_id FROM {table} s JOIN posts p "
-        f"ON p.platform = s.platform AND p.post_id = s.post_id WHERE s.kind IN ('repost', 'quote')) AS r "
-        f"LEFT JOIN posts o ON o.platform = r.platform AND o.post_id = r.target_id"
+        f"SELECT count(*) FILTER (WHERE kind = 'repost'), count(*) FILTER (WHERE kind = 'quote'), "
+        f"count(*) FILTER (WHERE stored), count(DISTINCT CASE WHEN stored THEN target_id END) FROM {AMPLIFIED}"
     )
     return {"reposts": int(reposts), "quotes": int(quotes), "with_original_stored": int(stored),
             "without_original": int(reposts) + int(quotes) - int(stored), "originals": int(originals)}

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..movement.definition import Movement
-from ..movement.match import sql_string
+from ..movement.match import distinct_list_sql, sql_string
 from ..privacy import Privacy
+from .ranking import candidates_sql
 from .scope import SCOPE
 
 Query = Callable[[str], list[tuple]]
@@ -62,13 +63,16 @@ def _breakdown(query: Query, column: str, table: str = SCOPE, privacy: Privacy =
     return out
 
 
-def handle_tags_sql(privacy: Privacy, column: str = "tag") -> str:
+def handle_tags_sql(privacy: Privacy, column: str = "tag", table: str | None = None) -> str:
     """SQL true for a tag that is not the handle of someone who may not be named (`#janedoe`
-    names Jane Doe as surely as `@janedoe`); every tag passes under off."""
+    names Jane Doe as surely as `@janedoe`); every tag passes under off. With `table`, a
+    relation of the tags that may be tested (in `column`), only handles among them are
+    looked up: a small set to test against, instead of every handle in the store."""
     if privacy.mode == "off":
         return "TRUE"
-    return (f"{column} NOT IN (SELECT DISTINCT lower(author_handle) FROM posts "
-            f"WHERE author_handle IS NOT NULL AND NOT ({privacy.notable_sql()}))")
+    among = f" AND lower(author_handle) IN (SELECT {column} FROM {table})" if table else ""
+    return (f"{column} NOT IN (SELECT lower(author_handle) FROM posts "
+            f"WHERE author_handle IS NOT NULL AND NOT ({privacy.notable_sql()}){among})")
 
 
 def co_hashtags(query: Query, movement: Movement | None, top: int = TOP, table: str = SCOPE,
@@ -81,10 +85,12 @@ def co_hashtags(query: Query, movement: Movement | None, top: int = TOP, table: 
     """
     own = sorted(movement.stored_forms()) if movement else []
     tests = [f"tag NOT IN ({', '.join(sql_string(k) for k in own)})"] if own else []
-    tests.append(handle_tags_sql(privacy))
-    rows = query(f"SELECT tag, count(*), count(DISTINCT author_id) FROM (SELECT unnest(list_distinct(hashtag_keys)) AS tag, "
-                 f"author_id FROM {table}) AS t WHERE {' AND '.join(tests)} GROUP BY tag "
-                 f"HAVING count(DISTINCT author_id) >= {privacy.cell_floor} ORDER BY count(*) DESC, tag LIMIT {int(top)}")
+    counted = (f"SELECT tag, count(*) AS posts, count(DISTINCT author_id) AS authors FROM (SELECT "
+               f"unnest({distinct_list_sql('hashtag_keys')}) AS tag, author_id FROM {table}) AS t "
+               f"{'WHERE ' + tests[0] if tests else ''} GROUP BY tag HAVING count(DISTINCT author_id) >= {privacy.cell_floor}")
+    rows = query(  # tags are counted first, so only the few that pass are looked up among handles
+        f"WITH c AS MATERIALIZED ({counted}) SELECT tag, posts, authors FROM c WHERE {handle_tags_sql(privacy, table='c')} "
+        f"ORDER BY posts DESC, tag LIMIT {int(top)}")
     return [{"key": tag, "posts": int(posts), "distinct_authors": int(authors)} for tag, posts, authors in rows]
 
 
@@ -92,13 +98,13 @@ def most_engaged(query: Query, privacy: Privacy, top: int = TOP, table: str = SC
     """Posts (not reposts: a repost reports its original's counts) by likes + reposts + replies
     + quotes as reported at collection; handle, text and link only where the mode allows."""
     named = privacy.notable_sql("s.")
-    rows = query(
+    order = f"ORDER BY engagement DESC, s.created_at, s.post_id LIMIT {int(top)}"
+    chosen = f"SELECT s.*, {engagement_sql('s.')} AS engagement FROM {table} s WHERE s.kind <> 'repost' {order}"
+    rows = query(  # the top posts first; only they are joined to their text
         f"SELECT s.platform, s.kind, s.created_at, {privacy.is_notable_sql('s.')}, {named}, {privacy.label_sql('s.')}, "
         f"CASE WHEN {named} THEN s.author_handle END, {privacy.text_sql('s.', 'p.text')}, "
-        f"CASE WHEN {named} THEN p.url END, s.like_count, s.repost_count, s.reply_count, s.quote_count, "
-        f"{engagement_sql('s.')} AS engagement "
-        f"FROM {table} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id "
-        f"WHERE s.kind <> 'repost' ORDER BY engagement DESC, s.created_at, s.post_id LIMIT {int(top)}"
+        f"CASE WHEN {named} THEN p.url END, s.like_count, s.repost_count, s.reply_count, s.quote_count, s.engagement "
+        f"FROM ({chosen}) AS s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id {order}"
     )
     return [
         {"platform": platform, "kind": kind, "day": created.date().isoformat() if created else None, "label": label,
@@ -113,7 +119,10 @@ def most_followed(query: Query, privacy: Privacy, top: int = TOP, table: str = S
     """Authors by the largest follower count seen on their posts; handle and name only where
     the mode allows, else the author's pseudonym."""
     named = privacy.notable_sql()
-    rows = query(
+    most = (f"SELECT author_id, max(author_followers) AS followers FROM {table} WHERE author_followers IS NOT NULL "
+            f"GROUP BY author_id")
+    rows = query(  # the accounts that can be in the list first; only they are described
+        f"WITH m AS MATERIALIZED ({most}), c AS ({candidates_sql('m', 'followers', top)}) "
         f"SELECT CASE WHEN named AND handle IS NOT NULL THEN '@' || handle ELSE {privacy.pseudonym_sql('author_id')} END, "
         f"followers, posts, notable, named, handle, name, verified FROM ("
         f"SELECT author_id, max(author_followers) AS followers, count(*) AS posts, "
@@ -121,7 +130,7 @@ def most_followed(query: Query, privacy: Privacy, top: int = TOP, table: str = S
         f"max_by(CASE WHEN {named} THEN author_handle END, created_at) AS handle, "
         f"max_by(CASE WHEN {named} THEN author_name END, created_at) AS name, "
         f"bool_or(coalesce(author_verified, FALSE)) AS verified "
-        f"FROM {table} WHERE author_followers IS NOT NULL GROUP BY author_id) AS a "
+        f"FROM {table} WHERE author_followers IS NOT NULL AND author_id IN (SELECT author_id FROM c) GROUP BY author_id) AS a "
         f"ORDER BY followers DESC, author_id LIMIT {int(top)}"
     )
     return [

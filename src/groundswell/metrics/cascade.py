@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
+from ..engines.base import drop_temp_tables
 from ..errors import GroundswellError
 from ..model import PLATFORMS
 from ..movement.definition import Movement
@@ -78,6 +79,8 @@ def cascade(query: Query, call: str, movement: Movement | None, privacy: Privacy
     figures.update(_virality(query, depth, figures["size"]))
     figures.update(_timing(query, root_time, figures["responses"]))
     figures["replies"] = _reply_match(query, platform, movement) if movement is not None else None
+    levels = [name for d in range(1, depth + 2) for name in (_level(d), _sizes(d))]
+    drop_temp_tables(query, (EDGES, NODES, REPLIES, *levels))
     return figures
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from ..movement.definition import Movement
-from ..movement.match import sql_string
+from ..movement.match import distinct_list_sql, sql_string
 from ..privacy import Privacy
 from .audience import handle_tags_sql
 from .scope import scope_base_sql
@@ -30,6 +30,7 @@ KINDS = ("cohashtag", "mention", "reply", "repost")
 DIRECTED = {"cohashtag": False, "mention": True, "reply": True, "repost": True}
 SCOPE, EVENTS, RAW = "gs_net_scope", "gs_net_events", "gs_net_raw"
 TAGS, HANDLES, NODE_BASE = "gs_net_tags", "gs_net_handles", "gs_net_node_base"
+TAG_COUNTS, KEPT_TAGS = "gs_net_tag_counts", "gs_net_kept_tags"
 NODES, LINKS = "gs_net_nodes", "gs_net_links"
 STEPS = ("gs_net_step_a", "gs_net_step_b")
 CHUNK = 50_000
@@ -99,14 +100,14 @@ def materialize(query: Query, kind: str, privacy: Privacy, movement: Movement | 
         raise ValueError(f"network kind must be one of {KINDS}")
     if kind == "cohashtag" and pruning.min_authors < privacy.cell_floor:
         pruning = replace(pruning, min_authors=privacy.cell_floor)  # a rare pair of tags can single out its author
-    posts = _create(query, SCOPE, _scope_sql(movement, table))
-    unresolved = _EVENTS[kind](query, privacy, pruning, drop_tags)
+    scope, posts = _scope(query, movement, table)
+    unresolved = _EVENTS[kind](query, scope, privacy, pruning, drop_tags)
     raw_edges = _create(query, RAW, f"SELECT ns, src, dst, count(*) AS weight, count(DISTINCT actor) AS authors, "
                                     f"min(created_at) AS first_at, max(created_at) AS last_at "
                                     f"FROM {EVENTS} GROUP BY ns, src, dst")
     edges, rounds = _prune(query, pruning, raw_edges)
     _create(query, NODE_BASE, _node_base_sql(edges))
-    nodes = _create(query, NODES, _nodes_sql(kind, privacy))
+    nodes = _create(query, NODES, _nodes_sql(kind, privacy, scope))
     links = _create(query, LINKS, _links_sql(edges))
     counts = {"interactions": f"SELECT count(*) FROM {EVENTS}",
               "raw_nodes": f"SELECT count(*) FROM (SELECT ns, src FROM {RAW} UNION SELECT ns, dst FROM {RAW}) AS n",
@@ -132,14 +133,13 @@ def _create(query: Query, name: str, sql: str) -> int:
 
 # --- the posts, and what each kind counts as an interaction -----------------------------------
 
-def _scope_sql(movement: Movement | None, table: str | None) -> str:
-    columns = ("p.platform, p.post_id, p.created_at, p.kind, p.author_id, p.mentions, p.hashtag_keys, "
-               "p.reply_to_post_id, p.reply_to_author_id, p.reposted_post_id")
-    if table is None and movement is None:
-        return f"SELECT {columns} FROM posts p WHERE p.collected"
-    source = table if table is not None else f"({scope_base_sql(movement)})"
-    return (f"SELECT {columns} FROM posts p JOIN (SELECT DISTINCT platform, post_id FROM {source} AS b) AS s "
-            f"ON s.platform = p.platform AND s.post_id = p.post_id WHERE p.collected")
+def _scope(query: Query, movement: Movement | None, table: str | None) -> tuple[str, int]:
+    """The posts the network is drawn from and their number: `table` as it is (a scope such as
+    the report's, which carries every column read here), else the movement's matched posts,
+    else every collected post."""
+    if table is not None:
+        return table, _count(query, table)
+    return SCOPE, _create(query, SCOPE, scope_base_sql(movement))
 
 
 def _events(query: Query, body: str) -> None:
@@ -148,21 +148,21 @@ def _events(query: Query, body: str) -> None:
                            f"FROM ({body}) AS ev WHERE src IS NOT NULL AND dst IS NOT NULL")
 
 
-def _repost_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
+def _repost_events(query: Query, scope: str, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
     """Reposter -> author of the original, found by joining the original (often stored as a
     referenced-only post) on the reposted post id."""
     _events(query, f"SELECT s.platform, s.post_id, s.created_at, s.platform || ':' || s.author_id AS actor, "
-                   f"s.platform AS ns, s.author_id AS src, o.author_id AS dst FROM {SCOPE} s "
+                   f"s.platform AS ns, s.author_id AS src, o.author_id AS dst FROM {scope} s "
                    f"JOIN posts o ON o.platform = s.platform AND o.post_id = s.reposted_post_id")
-    return {"reposts_without_original_author": f"SELECT count(*) FROM {SCOPE} s LEFT JOIN posts o "
+    return {"reposts_without_original_author": f"SELECT count(*) FROM {scope} s LEFT JOIN posts o "
             f"ON o.platform = s.platform AND o.post_id = s.reposted_post_id WHERE s.reposted_post_id IS NOT NULL "
             f"AND (o.author_id IS NULL OR s.author_id IS NULL)"}
 
 
-def _reply_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
+def _reply_events(query: Query, scope: str, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
     """Replier -> author replied to: the source's reply-to author, else the parent post's author."""
     target = "coalesce(s.reply_to_author_id, r.author_id)"
-    join = f"{SCOPE} s LEFT JOIN posts r ON r.platform = s.platform AND r.post_id = s.reply_to_post_id"
+    join = f"{scope} s LEFT JOIN posts r ON r.platform = s.platform AND r.post_id = s.reply_to_post_id"
     _events(query, f"SELECT s.platform, s.post_id, s.created_at, s.platform || ':' || s.author_id AS actor, "
                    f"s.platform AS ns, s.author_id AS src, {target} AS dst FROM {join} "
                    f"WHERE s.reply_to_post_id IS NOT NULL OR s.reply_to_author_id IS NOT NULL")
@@ -170,7 +170,7 @@ def _reply_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags: t
             f"OR s.reply_to_author_id IS NOT NULL) AND ({target} IS NULL OR s.author_id IS NULL)"}
 
 
-def _mention_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
+def _mention_events(query: Query, scope: str, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
     """Author -> each distinct handle the post mentions (reposts excluded: their mentions are
     the original's). A handle becomes the account that used it, when exactly one did."""
     _create(query, HANDLES, "SELECT platform, lower(author_handle) AS handle, min(author_id) AS author_id "
@@ -178,7 +178,7 @@ def _mention_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags:
                             "GROUP BY platform, lower(author_handle) HAVING count(DISTINCT author_id) = 1")
     mentioned = ("SELECT platform, post_id, created_at, author_id, "
                  "unnest(list_distinct(list_transform(mentions, lambda x: lower(x)))) AS handle "
-                 f"FROM {SCOPE} WHERE coalesce(kind, '') <> 'repost'")
+                 f"FROM {scope} WHERE coalesce(kind, '') <> 'repost'")
     _events(query, f"SELECT m.platform, m.post_id, m.created_at, m.platform || ':' || m.author_id AS actor, "
                    f"m.platform AS ns, m.author_id AS src, coalesce(h.author_id, '@' || m.handle) AS dst "
                    f"FROM ({mentioned}) AS m LEFT JOIN {HANDLES} h ON h.platform = m.platform AND h.handle = m.handle "
@@ -186,17 +186,22 @@ def _mention_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags:
     return {"mentions_of_unknown_accounts": f"SELECT count(*) FROM {EVENTS} WHERE dst LIKE '@%'"}
 
 
-def _cohashtag_events(query: Query, privacy: Privacy, pruning: Pruning, drop_tags: tuple[str, ...]) -> dict[str, str]:
+def _cohashtag_events(query: Query, scope: str, privacy: Privacy, pruning: Pruning,
+                      drop_tags: tuple[str, ...]) -> dict[str, str]:
     """Each pair of distinct hashtag keys on one post, once, the smaller key first. A tag that
-    is the handle of someone who may not be named is left out, as in the report's co-hashtags."""
-    dropped = f"AND tag NOT IN ({', '.join(sql_string(t) for t in sorted(drop_tags))})" if drop_tags else ""
-    dropped += f" AND {handle_tags_sql(privacy)}"
+    is the handle of someone who may not be named is left out, as in the report's co-hashtags.
+    Which tags stay is decided once, on the table of distinct tags, not on every post."""
+    _create(query, TAG_COUNTS, f"SELECT tag, count(*) AS posts FROM (SELECT unnest({distinct_list_sql('hashtag_keys')}) AS tag "
+                               f"FROM {scope}) AS u WHERE tag IS NOT NULL AND tag <> '' GROUP BY tag")
+    tests = [handle_tags_sql(privacy, table=TAG_COUNTS)]
+    if drop_tags:
+        tests.append(f"tag NOT IN ({', '.join(sql_string(t) for t in sorted(drop_tags))})")
     if pruning.max_tag_share < 1:
-        dropped += (f" AND tag NOT IN (SELECT tag FROM (SELECT unnest(list_distinct(hashtag_keys)) AS tag FROM {SCOPE}) "
-                    f"AS u GROUP BY tag HAVING count(*) > {float(pruning.max_tag_share)} * (SELECT count(*) FROM {SCOPE}))")
-    _create(query, TAGS, f"SELECT DISTINCT platform, post_id, created_at, platform || ':' || author_id AS actor, tag "
-                         f"FROM (SELECT platform, post_id, created_at, author_id, unnest(hashtag_keys) AS tag "
-                         f"FROM {SCOPE}) AS t WHERE tag IS NOT NULL AND tag <> '' {dropped}")
+        tests.append(f"posts <= {float(pruning.max_tag_share)} * (SELECT count(*) FROM {scope})")
+    _create(query, KEPT_TAGS, f"SELECT tag FROM {TAG_COUNTS} WHERE {' AND '.join(tests)}")
+    _create(query, TAGS, f"SELECT platform, post_id, created_at, platform || ':' || author_id AS actor, tag "
+                         f"FROM (SELECT platform, post_id, created_at, author_id, unnest({distinct_list_sql('hashtag_keys')}) "
+                         f"AS tag FROM {scope}) AS t WHERE tag IN (SELECT tag FROM {KEPT_TAGS})")
     _events(query, f"SELECT a.platform, a.post_id, a.created_at, a.actor, '#' AS ns, a.tag AS src, b.tag AS dst "
                    f"FROM {TAGS} a JOIN {TAGS} b ON b.platform = a.platform AND b.post_id = a.post_id AND a.tag < b.tag")
     return {}
@@ -215,6 +220,8 @@ _EVENTS = {"repost": _repost_events, "reply": _reply_events, "mention": _mention
 SIDES = "(SELECT 1 AS side UNION ALL SELECT 2 AS side)"
 EDGE_FIELDS = "ns, src, dst, weight, authors, first_at, last_at"
 PAIRS, CORE, KEPT = "gs_net_pairs", ("gs_net_core_a", "gs_net_core_b"), "gs_net_kept_nodes"
+# Every table a network is built in: drop them (engines.base.drop_temp_tables) once it is read.
+WORKING_TABLES = (SCOPE, EVENTS, RAW, TAG_COUNTS, KEPT_TAGS, TAGS, HANDLES, NODE_BASE, NODES, LINKS, *STEPS, PAIRS, *CORE, KEPT)
 
 
 def _prune(query: Query, pruning: Pruning, raw_edges: int) -> tuple[str, int]:
@@ -300,28 +307,28 @@ def _node_base_sql(edges: str) -> str:
             f"min(first_at) AS first_at, max(last_at) AS last_at FROM ({ends}) AS ends GROUP BY ns, node")
 
 
-def _nodes_sql(kind: str, privacy: Privacy) -> str:
+def _nodes_sql(kind: str, privacy: Privacy, scope: str) -> str:
     """Identity and label of each node of NODE_BASE, from the posts."""
     if kind == "cohashtag":
         joins = (f"LEFT JOIN (SELECT '#' AS ns, tag AS node, count(*) AS posts, count(DISTINCT actor) AS authors "
                  f"FROM {TAGS} GROUP BY tag) AS c ON c.ns = a.ns AND c.node = a.node")
         label, named, authors = "a.node", "FALSE", "c.authors"
     else:
-        joins, label, named = _person_identity(privacy)
+        joins, label, named = _person_identity(privacy, scope)
         authors = "CAST(NULL AS BIGINT)"
     return (f"SELECT a.idx, a.ns, a.node, {label} AS label, "
             f"{named} AS named, coalesce(c.posts, 0) AS posts, {authors} AS authors, "
             f"a.in_weight, a.out_weight, a.degree, a.first_at, a.last_at FROM {NODE_BASE} AS a {joins}")
 
 
-def _person_identity(privacy: Privacy) -> tuple[str, str, str]:
+def _person_identity(privacy: Privacy, scope: str) -> tuple[str, str, str]:
     """Joins giving each person node its posts in scope and, only where it may be named, its
     latest handle; then the label: `@handle` if named, else the store's pseudonym."""
     handles = (f"SELECT ns, node, handle FROM (SELECT n.ns, n.node, p.author_handle AS handle, row_number() OVER "
                f"(PARTITION BY n.ns, n.node ORDER BY p.created_at DESC NULLS LAST, p.post_id DESC) AS r "
                f"FROM {NODE_BASE} n JOIN posts p ON p.platform = n.ns AND p.author_id = n.node "
                f"WHERE p.author_handle IS NOT NULL AND {privacy.notable_sql('p.')}) AS latest WHERE r = 1")
-    counts = f"SELECT platform AS ns, author_id AS node, count(*) AS posts FROM {SCOPE} GROUP BY platform, author_id"
+    counts = f"SELECT platform AS ns, author_id AS node, count(*) AS posts FROM {scope} GROUP BY platform, author_id"
     joins = (f"LEFT JOIN ({handles}) AS h ON h.ns = a.ns AND h.node = a.node "
              f"LEFT JOIN ({counts}) AS c ON c.ns = a.ns AND c.node = a.node")
     everyone = "TRUE" if privacy.mode == "off" else "FALSE"

@@ -20,10 +20,11 @@ from ..timeutil import zone
 
 Query = Callable[[str], list[tuple]]
 SCOPE = "gs_scope"
-BASE = "gs_scope_base"
-# Columns copied from the post table next to the match columns of `matched_posts_sql`.
+# Columns copied from the post table next to the match columns of `matched_posts_sql`: all
+# that any figure reads, references included, so no figure joins the scope back to `posts`.
 POST_COLUMNS = ("author_handle", "author_name", "author_followers", "author_verified", "hashtag_keys",
-                "like_count", "repost_count", "reply_count", "quote_count", "lang")
+                "like_count", "repost_count", "reply_count", "quote_count", "lang", "mentions",
+                "reply_to_post_id", "reply_to_author_id", "reposted_post_id", "quoted_post_id")
 BUCKETS = ("hour", "day")
 # Zones change offset by whole quarter hours, so stepping by 15 minutes finds every transition.
 _STEP = timedelta(minutes=15)
@@ -103,36 +104,45 @@ def _transition(tz: str, before: datetime, after: datetime) -> datetime:
     return high.replace(microsecond=0)
 
 
+MATCH_COLUMNS = ("platform", "post_id", "created_at", "kind", "author_id", "by_hashtag", "by_phrase", "families",
+                 "variants")
+
+
+def source_language_sql(column: str = "lang") -> str:
+    """The source's language code, `und` for the codes that mean "no language" (Twitter's und,
+    zxx and q* codes), NULL where the source gave none."""
+    return (f"CASE WHEN {column} IS NULL THEN NULL WHEN lower({column}) IN ('und', 'zxx') OR lower({column}) LIKE 'q%' "
+            f"THEN 'und' ELSE {column} END")
+
+
 def scope_base_sql(movement: Movement | None) -> str:
     """The matched posts with the post columns figures need; every collected post without a movement."""
-    columns = ", ".join(f"p.{name}" for name in POST_COLUMNS)
     if movement is None:
-        return (f"SELECT p.platform, p.post_id, p.created_at, p.kind, p.author_id, TRUE AS by_hashtag, "
+        return (f"SELECT platform, post_id, created_at, kind, author_id, TRUE AS by_hashtag, "
                 f"FALSE AS by_phrase, CAST([] AS VARCHAR[]) AS families, CAST([] AS VARCHAR[]) AS variants, "
-                f"{columns} FROM posts p WHERE p.collected")
-    return (f"SELECT m.platform, m.post_id, m.created_at, m.kind, m.author_id, m.by_hashtag, m.by_phrase, "
-            f"m.families, m.variants, {columns} FROM ({matched_posts_sql(movement)}) AS m "
-            f"JOIN posts p ON p.platform = m.platform AND p.post_id = m.post_id")
+                f"{', '.join(POST_COLUMNS)} FROM posts WHERE collected")
+    return matched_posts_sql(movement, carry=POST_COLUMNS)
 
 
 def materialize_base(query: Query, movement: Movement | None) -> None:
-    query(f"CREATE OR REPLACE TEMP TABLE {BASE} AS {scope_base_sql(movement)}")
+    """`gs_scope` with `language` and `language_source` from the source alone: one scan of the
+    post table, however many figures follow. `materialize_scope` adds detected languages."""
+    query(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT *, coalesce({source_language_sql()}, 'und') AS language, "
+          f"CASE WHEN lang IS NULL THEN 'none' ELSE 'source' END AS language_source "
+          f"FROM ({scope_base_sql(movement)}) AS b")
 
 
 def materialize_scope(query: Query, languages: str | None) -> None:
-    """`gs_scope`: the base plus `language` and `language_source`, from `languages` (platform,
-    post_id, lang, method) where the source gave none. Source codes that mean "no language"
-    (Twitter's und, zxx and q* codes) become `und`."""
-    source_lang = ("CASE WHEN s.lang IS NULL THEN NULL WHEN lower(s.lang) IN ('und', 'zxx') "
-                   "OR lower(s.lang) LIKE 'q%' THEN 'und' ELSE s.lang END")
-    if languages is None:
-        query(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT s.*, coalesce({source_lang}, 'und') AS language, "
-              f"CASE WHEN s.lang IS NULL THEN 'none' ELSE 'source' END AS language_source FROM {BASE} s")
+    """Give posts without a source language the language in `languages` (platform, post_id,
+    lang, method). The scope is rewritten only when there is something to add, since
+    rewriting copies every matched post."""
+    if languages is None or not query(f"SELECT 1 FROM {languages} LIMIT 1"):
         return
+    columns = ", ".join(f"s.{name}" for name in (*MATCH_COLUMNS, *POST_COLUMNS))
     query(
-        f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT s.*, coalesce({source_lang}, d.lang, 'und') AS language, "
-        f"CASE WHEN s.lang IS NOT NULL THEN 'source' ELSE coalesce(d.method, 'none') END AS language_source "
-        f"FROM {BASE} s LEFT JOIN {languages} d ON d.platform = s.platform AND d.post_id = s.post_id"
+        f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT {columns}, coalesce({source_language_sql('s.lang')}, "
+        f"d.lang, 'und') AS language, CASE WHEN s.lang IS NOT NULL THEN 'source' ELSE coalesce(d.method, 'none') END "
+        f"AS language_source FROM {SCOPE} s LEFT JOIN {languages} d ON d.platform = s.platform AND d.post_id = s.post_id"
     )
 
 

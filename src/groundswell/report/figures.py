@@ -55,7 +55,7 @@ def prepare_scope(source: Store | Engine, movement: Movement | None, writable: b
     posts without a source language get one from the detector (cached in a writable store)."""
     query = as_engine(source)
     scope.materialize_base(query, movement)
-    detected = language.prepare(query, scope.BASE, writable, workers, note) if languages else None
+    detected = language.prepare(query, scope.SCOPE, writable, workers, note) if languages else None
     scope.materialize_scope(query, detected)
     return query
 
@@ -86,9 +86,9 @@ def _spread(query: Engine, movement: Movement | None, options: ReportOptions) ->
 
     trend_options = trends.TrendOptions(bucket=options.bucket, privacy=options.privacy)
     return {
-        "spread": cascades.spread_figures(query, movement, options.privacy, options.top, table=scope.BASE),
+        "spread": cascades.spread_figures(query, movement, options.privacy, options.top, table=scope.SCOPE),
         "trends": trends.compute(query, movement, trend_options, table=scope.SCOPE),
-        "network": communities.network_figures(query, movement, options.privacy, table=scope.BASE),
+        "network": communities.network_figures(query, movement, options.privacy, table=scope.SCOPE),
     }
 
 
