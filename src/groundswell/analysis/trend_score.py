@@ -149,13 +149,17 @@ def sparse_scores(series: np.ndarray, bucket: np.ndarray, count: np.ndarray, obs
 
 
 def _sparse_previous(series: np.ndarray, bucket: np.ndarray, count: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    width = observed.size
-    key = series * width + bucket
+    """Each cell's count in the bucket before, 0 where that cell is empty. Cells are unique, so
+    once sorted by (series, bucket) a cell's predecessor, if it has one, is the entry just
+    before it: one pass, where a search per cell would jump around the whole array."""
+    key = series * observed.size + bucket
     order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    at = np.searchsorted(sorted_key, key - 1)
-    found = (at < key.size) & (sorted_key[np.minimum(at, key.size - 1)] == key - 1)
-    nu = np.where(found, count[order][np.minimum(at, key.size - 1)], 0).astype(float)
+    sorted_key, sorted_count = key[order], count[order]
+    previous = np.zeros(key.size, dtype=float)
+    follows = sorted_key[1:] == sorted_key[:-1] + 1
+    previous[1:] = np.where(follows, sorted_count[:-1], 0)
+    nu = np.empty(key.size, dtype=float)
+    nu[order] = previous
     usable = (bucket > 0) & observed[bucket] & observed[np.maximum(bucket - 1, 0)]
     return np.where(usable, nu, np.nan)
 

@@ -44,18 +44,24 @@ def notability_sql(privacy: Privacy, prefix: str = "") -> str:
 def prepare(query: Query, privacy: Privacy, table: str = SCOPE) -> None:
     """LATEST: (platform, author_id, followers), each account's latest known follower count in
     scope, the count on its latest post that has one (the larger count breaks a tie of times).
-    AMPLIFIED: one row per repost or quote in scope, with its original where it is stored."""
-    named, notable = privacy.notable_sql("o."), notability_sql(privacy, "o.")
+    AMPLIFIED: one row per repost or quote in scope, with its original's author where the
+    original is stored (the original's other columns are read for the top lists' candidates)."""
     query(f"CREATE OR REPLACE TEMP TABLE {LATEST} AS SELECT platform, author_id, max_by(author_followers, "
           f"{{'t': coalesce(created_at, {NO_TIME}), 'f': author_followers}}) AS followers "
           f"FROM {table} WHERE author_followers IS NOT NULL GROUP BY platform, author_id")
     query(f"CREATE OR REPLACE TEMP TABLE {AMPLIFIED} AS SELECT r.platform, r.amplifier, r.kind, r.target_id, "
-          f"o.post_id IS NOT NULL AS stored, o.author_id, o.created_at, o.collected, "
-          f"coalesce({named}, FALSE) AS named, coalesce({notable}, FALSE) AS notable, "
-          f"CASE WHEN {named} THEN o.author_handle END AS handle, CASE WHEN {named} THEN o.url END AS url "
+          f"o.post_id IS NOT NULL AS stored, o.author_id "
           f"FROM (SELECT platform, author_id AS amplifier, kind, CASE WHEN kind = 'repost' THEN reposted_post_id "
           f"ELSE quoted_post_id END AS target_id FROM {table} WHERE kind IN ('repost', 'quote')) AS r "
           f"LEFT JOIN posts o ON o.platform = r.platform AND o.post_id = r.target_id")
+
+
+def _original_sql(privacy: Privacy) -> str:
+    """Columns of an original post `o`: whether its author may be named, is notable, and the
+    handle and link shown only where named."""
+    named, notable = privacy.notable_sql("o."), notability_sql(privacy, "o.")
+    return (f"coalesce({named}, FALSE) AS named, coalesce({notable}, FALSE) AS notable, "
+            f"CASE WHEN {named} THEN o.author_handle END AS handle, CASE WHEN {named} THEN o.url END AS url")
 
 
 def _label(named: str, handle: str, alias: str) -> str:
@@ -102,12 +108,16 @@ def most_influential(query: Query, privacy: Privacy, salt: str, top: int = TOP,
     rows = query(
         f"WITH g AS MATERIALIZED (SELECT platform, author_id, count(*) FILTER (WHERE kind = 'repost') AS reposts, "
         f"count(*) FILTER (WHERE kind = 'quote') AS quotes, count(DISTINCT amplifier) AS amplifiers, "
-        f"count(DISTINCT target_id) AS posts, bool_or(named) AS named, bool_or(notable) AS notable, "
-        f"max_by(handle, created_at) AS handle FROM {AMPLIFIED} WHERE stored GROUP BY platform, author_id), "
-        f"c AS ({candidates_sql('g', 'reposts + quotes', top)}), reach AS ({_reach_of('c', 'author_id')}) "
-        f"SELECT c.platform, {_label('c.named', 'c.handle', pseudonym_sql(salt, 'c.author_id'))}, "
-        f"{_is_named('c.named', 'c.handle')}, c.notable, c.reposts, c.quotes, c.amplifiers, c.posts, r.followers "
+        f"count(DISTINCT target_id) AS posts FROM {AMPLIFIED} WHERE stored GROUP BY platform, author_id), "
+        f"c AS ({candidates_sql('g', 'reposts + quotes', top)}), reach AS ({_reach_of('c', 'author_id')}), "
+        f"d AS (SELECT x.platform, x.author_id, bool_or(x.named) AS named, bool_or(x.notable) AS notable, "
+        f"max_by(x.handle, x.created_at) AS handle FROM (SELECT a.platform, a.author_id, o.created_at, {_original_sql(privacy)} "
+        f"FROM {AMPLIFIED} a JOIN c ON c.platform = a.platform AND c.author_id = a.author_id "
+        f"JOIN posts o ON o.platform = a.platform AND o.post_id = a.target_id) AS x GROUP BY x.platform, x.author_id) "
+        f"SELECT c.platform, {_label('d.named', 'd.handle', pseudonym_sql(salt, 'c.author_id'))}, "
+        f"{_is_named('d.named', 'd.handle')}, d.notable, c.reposts, c.quotes, c.amplifiers, c.posts, r.followers "
         f"FROM c JOIN reach r ON r.platform = c.platform AND r.author_id = c.author_id "
+        f"JOIN d ON d.platform = c.platform AND d.author_id = c.author_id "
         f"ORDER BY c.reposts + c.quotes DESC, coalesce(r.followers, -1) DESC, c.platform, c.author_id LIMIT {int(top)}"
     )
     return [{"label": label, "named": bool(is_named), "notable": bool(is_notable), "platform": platform,
@@ -119,19 +129,19 @@ def most_influential(query: Query, privacy: Privacy, salt: str, top: int = TOP,
 def most_amplified_posts(query: Query, privacy: Privacy, salt: str, top: int = TOP,
                          table: str = SCOPE) -> list[dict[str, Any]]:
     """Originals by the reposts and quotes they received in scope; their id and link only
-    where their author is named. Needs `prepare`. (The original's columns are the same on
-    every row of one target, so any aggregate of them gives that value.)"""
+    where their author is named. Needs `prepare`."""
     rows = query(
-        f"WITH g AS MATERIALIZED (SELECT platform, target_id, max(author_id) AS author_id, max(created_at) AS created_at, "
-        f"bool_or(collected) AS collected, bool_or(named) AS named, bool_or(notable) AS notable, max(handle) AS handle, "
-        f"max(url) AS url, count(*) FILTER (WHERE kind = 'repost') AS reposts, "
-        f"count(*) FILTER (WHERE kind = 'quote') AS quotes, count(DISTINCT amplifier) AS amplifiers "
-        f"FROM {AMPLIFIED} WHERE stored GROUP BY platform, target_id), "
-        f"c AS ({candidates_sql('g', 'reposts + quotes', top)}), reach AS ({_reach_of('c', 'target_id')}) "
-        f"SELECT c.platform, CASE WHEN c.named THEN c.target_id END, c.url, "
-        f"{_label('c.named', 'c.handle', pseudonym_sql(salt, 'c.author_id'))}, {_is_named('c.named', 'c.handle')}, "
-        f"c.notable, CAST(c.created_at AS DATE), c.collected, c.reposts, c.quotes, c.amplifiers, r.followers "
+        f"WITH g AS MATERIALIZED (SELECT platform, target_id, max(author_id) AS author_id, "
+        f"count(*) FILTER (WHERE kind = 'repost') AS reposts, count(*) FILTER (WHERE kind = 'quote') AS quotes, "
+        f"count(DISTINCT amplifier) AS amplifiers FROM {AMPLIFIED} WHERE stored GROUP BY platform, target_id), "
+        f"c AS ({candidates_sql('g', 'reposts + quotes', top)}), reach AS ({_reach_of('c', 'target_id')}), "
+        f"d AS (SELECT o.platform, o.post_id, o.created_at, o.collected, {_original_sql(privacy)} FROM posts o "
+        f"JOIN c ON c.platform = o.platform AND c.target_id = o.post_id) "
+        f"SELECT c.platform, CASE WHEN d.named THEN c.target_id END, d.url, "
+        f"{_label('d.named', 'd.handle', pseudonym_sql(salt, 'c.author_id'))}, {_is_named('d.named', 'd.handle')}, "
+        f"d.notable, CAST(d.created_at AS DATE), d.collected, c.reposts, c.quotes, c.amplifiers, r.followers "
         f"FROM c JOIN reach r ON r.platform = c.platform AND r.target_id = c.target_id "
+        f"JOIN d ON d.platform = c.platform AND d.post_id = c.target_id "
         f"ORDER BY c.reposts + c.quotes DESC, coalesce(r.followers, -1) DESC, c.platform, c.target_id LIMIT {int(top)}"
     )
     return [{"post_id": post_id, "url": url, "author": label, "named": bool(is_named), "notable": bool(is_notable),

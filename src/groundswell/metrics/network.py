@@ -23,7 +23,7 @@ from ..movement.definition import Movement
 from ..movement.match import distinct_list_sql, sql_string
 from ..privacy import Privacy
 from .audience import handle_tags_sql
-from .scope import scope_base_sql
+from .scope import NETWORK_COLUMNS, POST_COLUMNS, scope_base_sql
 
 Query = Callable[[str], list[tuple]]
 KINDS = ("cohashtag", "mention", "reply", "repost")
@@ -135,11 +135,12 @@ def _create(query: Query, name: str, sql: str) -> int:
 
 def _scope(query: Query, movement: Movement | None, table: str | None) -> tuple[str, int]:
     """The posts the network is drawn from and their number: `table` as it is (a scope such as
-    the report's, which carries every column read here), else the movement's matched posts,
+    the report's, which carries the columns of the co-hashtag and repost networks; the reply
+    and mention networks also read scope.NETWORK_COLUMNS), else the movement's matched posts,
     else every collected post."""
     if table is not None:
         return table, _count(query, table)
-    return SCOPE, _create(query, SCOPE, scope_base_sql(movement))
+    return SCOPE, _create(query, SCOPE, scope_base_sql(movement, POST_COLUMNS + NETWORK_COLUMNS))
 
 
 def _events(query: Query, body: str) -> None:

@@ -21,10 +21,13 @@ from ..timeutil import zone
 Query = Callable[[str], list[tuple]]
 SCOPE = "gs_scope"
 # Columns copied from the post table next to the match columns of `matched_posts_sql`: all
-# that any figure reads, references included, so no figure joins the scope back to `posts`.
+# that a report figure reads, references included, so no figure joins the scope back to
+# `posts`. Each column costs about 200 MB per ten million posts, so those only the reply and
+# mention networks read are added by the network alone (NETWORK_COLUMNS).
 POST_COLUMNS = ("author_handle", "author_name", "author_followers", "author_verified", "hashtag_keys",
-                "like_count", "repost_count", "reply_count", "quote_count", "lang", "mentions",
-                "reply_to_post_id", "reply_to_author_id", "reposted_post_id", "quoted_post_id")
+                "like_count", "repost_count", "reply_count", "quote_count", "lang", "reposted_post_id",
+                "quoted_post_id")
+NETWORK_COLUMNS = ("mentions", "reply_to_post_id", "reply_to_author_id")
 BUCKETS = ("hour", "day")
 # Zones change offset by whole quarter hours, so stepping by 15 minutes finds every transition.
 _STEP = timedelta(minutes=15)
@@ -115,13 +118,13 @@ def source_language_sql(column: str = "lang") -> str:
             f"THEN 'und' ELSE {column} END")
 
 
-def scope_base_sql(movement: Movement | None) -> str:
-    """The matched posts with the post columns figures need; every collected post without a movement."""
+def scope_base_sql(movement: Movement | None, columns: tuple[str, ...] = POST_COLUMNS) -> str:
+    """The matched posts with the post `columns` figures need; every collected post without a movement."""
     if movement is None:
         return (f"SELECT platform, post_id, created_at, kind, author_id, TRUE AS by_hashtag, "
                 f"FALSE AS by_phrase, CAST([] AS VARCHAR[]) AS families, CAST([] AS VARCHAR[]) AS variants, "
-                f"{', '.join(POST_COLUMNS)} FROM posts WHERE collected")
-    return matched_posts_sql(movement, carry=POST_COLUMNS)
+                f"{', '.join(columns)} FROM posts WHERE collected")
+    return matched_posts_sql(movement, carry=columns)
 
 
 def materialize_base(query: Query, movement: Movement | None) -> None:
