@@ -81,3 +81,34 @@ def test_kill_and_resume(inputs, reference, tmp_path, kill_signal):
         _, err = resumed.communicate(timeout=300)
         assert resumed.returncode == 0, err.decode()[-500:]
         assert checksum(db) == reference
+
+
+# A command of the real CLI group that spends its time inside one DuckDB statement, as schema
+# creation or a large report does (synthetic: no data, just a long count).
+LONG_STATEMENT = """
+import sys, click, duckdb
+from groundswell.cli import main
+
+@main.command("long-statement")
+def long_statement():
+    con = duckdb.connect()
+    print("started", flush=True)
+    con.execute("SELECT count(*) FROM range(400000000) AS t(i) WHERE i % 7 = 3").fetchall()  # a few seconds
+
+main(["long-statement"])
+"""
+
+
+@pytest.mark.parametrize("kill_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_a_duckdb_statement_is_an_interruption_not_a_traceback(kill_signal):
+    """DuckDB turns the signal into its own "Query interrupted" error (or, if it does not look,
+    Python raises it once the statement ends); either way the CLI must say what happened in
+    one line and exit 130."""
+    process = subprocess.Popen([sys.executable, "-c", LONG_STATEMENT], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline() == b"started\n"
+    time.sleep(0.3)  # inside the statement
+    process.send_signal(kill_signal)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err
+    assert err.decode().strip().startswith("interrupted:")

@@ -24,10 +24,26 @@ class _Group(click.Group):
                 raise
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
-            if ctx.meta.get("debug"):
+            _interrupted(ctx)
+        except Exception as exc:
+            if not _is_query_interrupted(exc):
                 raise
-            click.echo("interrupted: what was written is complete; run the same command again to finish", err=True)
-            sys.exit(130)
+            _interrupted(ctx)  # the signal came while DuckDB ran a statement
+
+
+def _interrupted(ctx: click.Context) -> None:
+    if ctx.meta.get("debug"):
+        raise
+    click.echo("interrupted: what was written is complete; run the same command again to finish", err=True)
+    sys.exit(130)
+
+
+def _is_query_interrupted(exc: Exception) -> bool:
+    """DuckDB turns a signal that arrives during a statement into its own error (a plain
+    RuntimeError "Query interrupted" from the Python client, or InterruptException)."""
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or (type(exc) is RuntimeError and str(exc) == "Query interrupted")
 
 
 def _terminate(signum: int, frame: Any) -> None:
