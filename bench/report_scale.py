@@ -218,7 +218,7 @@ from groundswell.engines.duckdb import DuckDBEngine
 from groundswell.movement.definition import load_builtin
 from groundswell.report.figures import ReportOptions, compute
 
-spent = {}
+spent, calls = {}, [0]
 plain = DuckDBEngine.query
 
 def timed(self, sql):
@@ -230,6 +230,7 @@ def timed(self, sql):
             break
         frame = frame.f_back
     start = time.perf_counter()
+    calls[0] += 1
     try:
         return plain(self, sql)
     finally:
@@ -240,7 +241,7 @@ start = time.perf_counter()
 with DuckDBEngine(sys.argv[1]) as engine:
     compute(engine, load_builtin("metoo"), ReportOptions(), writable=False)
 total = time.perf_counter() - start
-print(json.dumps({"compute_s": total, "queries_s": sum(spent.values()),
+print(json.dumps({"compute_s": total, "queries_s": sum(spent.values()), "queries": calls[0],
                   "by_function": sorted(([k, v] for k, v in spent.items()), key=lambda kv: -kv[1])}))
 """
 
