@@ -112,3 +112,33 @@ def test_a_signal_during_a_duckdb_statement_is_an_interruption_not_a_traceback(k
     assert process.returncode == 130, err
     assert b"Traceback" not in err
     assert err.decode().strip().startswith("interrupted:")
+
+
+# The real entry point running a quick command, with a signal sent while the interpreter
+# exits (an atexit hook: the command has returned and its work is written).
+SIGNAL_WHILE_EXITING = """
+import atexit, os, signal, sys, time
+from groundswell.cli import run
+
+SIGNUM = int(sys.argv[1])
+
+def signal_myself():
+    os.kill(os.getpid(), SIGNUM)
+    time.sleep(0.2)  # time for a handler, if any, to run
+
+atexit.register(signal_myself)
+sys.argv = ["groundswell", "movements"]
+run()
+"""
+
+
+@pytest.mark.parametrize("kill_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_after_the_command_returned_keeps_its_exit_status(kill_signal):
+    """Python restores the default action of signals while it exits, so without care a signal
+    in that moment ends a finished command with a signal status (CI saw -15 after a complete
+    ingest) or a traceback from the exit hooks."""
+    process = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_EXITING, str(int(kill_signal))],
+                             capture_output=True, timeout=60)
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == b""
+    assert b"metoo" in process.stdout

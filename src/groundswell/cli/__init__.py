@@ -50,6 +50,18 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def run() -> None:
+    """The process's entry point. Once the command has returned, its work is written and only
+    the interpreter's exit is left; Python gives signals back their default action while it
+    exits, so a Ctrl-C or SIGTERM in that moment would end the process silently with a signal
+    status instead of the command's own. Ignoring them from here on keeps that status."""
+    try:
+        main()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="groundswell")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
