@@ -380,3 +380,22 @@ def _unlabelled(value: Any) -> Any:
     if isinstance(value, str) and PSEUDONYM.fullmatch(value):
         return "p…"
     return value
+
+
+def test_spark_out_of_memory_is_one_line_that_says_what_to_raise(datasets: dict[str, Engines], tmp_path: Path):
+    """A Spark task that cannot get memory (here a session left almost none for execution, as
+    ten million posts in the default 2g once did) ends the report with one line naming the
+    setting to raise: no Java stack from the executor, no Python traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": "--conf spark.memory.fraction=0.0001 pyspark-shell"}
+    command = [sys.executable, "-m", "groundswell", "report", "--movement", "metoo", "--engine", "spark",
+               "--lake", datasets["synthetic"].spark.lake, "--out", str(tmp_path / "r.html")]
+    done = subprocess.run(command, capture_output=True, env=env, timeout=600)
+    err = done.stderr.decode()
+    assert done.returncode == 1, err[-2000:]
+    assert "Traceback" not in err and "\tat org.apache" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: Spark ran out of memory (")
+    assert "GROUNDSWELL_SPARK_MEMORY" in err and not (tmp_path / "r.html").exists()

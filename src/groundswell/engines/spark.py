@@ -7,6 +7,7 @@ and a missing extra or a missing Java is reported with what to install.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import itertools
 import os
 import re
@@ -172,10 +173,11 @@ class SparkEngine(Engine):
         plan = spark_plan(sql)
         if plan.drops:
             return self._drop(plan.drops)
-        if plan.creates:
-            return [(self._create_view(plan.creates, sql),)]
-        with self.dataframe(sql) as frame:
-            return [tuple(_python(value) for value in row) for row in frame.collect()]
+        with _out_of_memory_said():
+            if plan.creates:
+                return [(self._create_view(plan.creates, sql),)]
+            with self.dataframe(sql) as frame:
+                return [tuple(_python(value) for value in row) for row in frame.collect()]
 
     def _create_view(self, name: str, sql: str) -> int:
         """CREATE TEMP TABLE: a computed view, which later queries of this session read.
@@ -242,13 +244,36 @@ class SparkEngine(Engine):
             self.spark.stop()
 
 
+_OUT_OF_MEMORY = re.compile(r"SparkOutOfMemoryError|java\.lang\.OutOfMemoryError|UNABLE_TO_ACQUIRE_MEMORY")
+
+
+@contextmanager
+def _out_of_memory_said() -> Iterator[None]:
+    """A task or driver out of memory is the user's sizing to change, not a bug: one line
+    that says how, instead of pages of Java stack (--debug still shows them)."""
+    try:
+        yield
+    except Exception as exc:
+        found = _OUT_OF_MEMORY.search(str(exc))
+        if found is None:
+            raise
+        memory = os.environ.get("GROUNDSWELL_SPARK_MEMORY", "2g")
+        raise GroundswellError(
+            f"Spark ran out of memory ({found.group(0)}): in local mode raise GROUNDSWELL_SPARK_MEMORY "
+            f"(now {memory}); on a cluster raise spark.executor.memory (docs/scale.md)") from exc
+
+
 def _checkpoint(spark: Any, frame: Any) -> Any:
     directory = os.environ.get("GROUNDSWELL_SPARK_CHECKPOINT_DIR")
     if directory and not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(directory)
     if spark.sparkContext.getCheckpointDir():
         return frame.checkpoint(eager=True)
-    return frame.localCheckpoint(eager=True)
+    if "storageLevel" not in inspect.signature(frame.localCheckpoint).parameters:  # PySpark 3.5
+        return frame.localCheckpoint(eager=True)
+    from pyspark import StorageLevel
+
+    return frame.localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
