@@ -69,6 +69,11 @@ def require_java() -> None:
                                "install a newer one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME")
 
 
+def local_memory() -> str:
+    """The driver's memory in local mode, where the driver is the only executor."""
+    return os.environ.get("GROUNDSWELL_SPARK_MEMORY", "2g")
+
+
 def session_config(master: str) -> dict[str, str]:
     """UTC everywhere, DuckDB-like SQL semantics, quiet logs; small shuffles in local mode."""
     java_options = f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J.as_uri()}"
@@ -88,7 +93,7 @@ def session_config(master: str) -> dict[str, str]:
         config["spark.ui.enabled"] = "false"
         config["spark.sql.shuffle.partitions"] = str(max(4, 2 * (os.cpu_count() or 1)))
         config["spark.pyspark.python"] = sys.executable
-        config["spark.driver.memory"] = os.environ.get("GROUNDSWELL_SPARK_MEMORY", "2g")
+        config["spark.driver.memory"] = local_memory()
     return config
 
 
@@ -257,10 +262,9 @@ def _out_of_memory_said() -> Iterator[None]:
         found = _OUT_OF_MEMORY.search(str(exc))
         if found is None:
             raise
-        memory = os.environ.get("GROUNDSWELL_SPARK_MEMORY", "2g")
         raise GroundswellError(
             f"Spark ran out of memory ({found.group(0)}): in local mode raise GROUNDSWELL_SPARK_MEMORY "
-            f"(now {memory}); on a cluster raise spark.executor.memory (docs/scale.md)") from exc
+            f"(now {local_memory()}); on a cluster raise spark.executor.memory (docs/scale.md)") from exc
 
 
 def _checkpoint(spark: Any, frame: Any) -> Any:
