@@ -212,7 +212,9 @@ def test_getoldtweets_preset_is_detected_and_recovers_spaced_tags(tmp_path):
     result, summary = ingest(tmp_path / "g.duckdb", str(path))
     assert summary["formats"] == {"table": 1}
     assert summary["ingested"] == 5
-    assert summary["notes"] == {"table_time_disagrees": 1}
+    # every author keyed by handle (GetOldTweets has no user ids); the `RT @` row is the one inference
+    assert summary["notes"] == {"table_time_disagrees": 1, "authors_keyed_by_handle": 5,
+                                "kind_inferred_repost_from_rt_prefix": 1}
     got = posts(tmp_path / "g.duckdb")
     first, rt, at, dst = (got[r["tweet_id"]] for r in records[:4])
     assert (first["hashtags"], first["mentions"]) == (["MeToo", "Second"], ["synth_friend"])

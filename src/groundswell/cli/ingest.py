@@ -28,6 +28,8 @@ from .options import db_option, json_option
 @click.option("--tz", help="Time zone of naive timestamps in tables (IANA name). Default: UTC, with a warning.")
 @click.option("--delimiter", help="Table delimiter (default: guessed, comma or tab).")
 @click.option("--no-accent-fold", is_flag=True, help="Keep accents in hashtag keys (#YoTambién ≠ #YoTambien).")
+@click.option("--no-infer-kinds", is_flag=True,
+              help="Tables: take kinds only from kind and reference columns, never from an `RT @` text or a reply-to cell.")
 @click.option("--workers", type=int, default=0, help="Parser processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Read files again even if they were ingested before.")
 @click.option("--batch-rows", type=click.IntRange(1), default=100_000, show_default=True,
@@ -35,7 +37,7 @@ from .options import db_option, json_option
 @engine_options
 def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: str | None, preset: str | None,
                    mapping: tuple[str, ...], mapping_file: str | None, tz: str | None, delimiter: str | None,
-                   no_accent_fold: bool, workers: int, force: bool, batch_rows: int, engine: EngineChoice) -> None:
+                   no_accent_fold: bool, no_infer_kinds: bool, workers: int, force: bool, batch_rows: int, engine: EngineChoice) -> None:
     """Read PATHS (files, directories, globs, or - for stdin) into the store.
 
     Formats are recognised from content; .gz and .zst are read transparently. Re-ingesting
@@ -49,7 +51,8 @@ def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: 
     mapped = bool(preset or mapping or mapping_file)
     options = IngestOptions(
         format=format_name or ("table" if mapped else None),
-        adapter_options=_adapter_options(preset, mapping, mapping_file, tz, delimiter, not no_accent_fold),
+        adapter_options={**_adapter_options(preset, mapping, mapping_file, tz, delimiter, not no_accent_fold),
+                         "infer_kinds": not no_infer_kinds},
         workers=workers,
         force=force,
         batch_rows=batch_rows,
@@ -64,7 +67,7 @@ def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: 
     else:
         with Store(db) as store:
             with reporter.progress("ingesting") as advance:
-                summary = ingest(list(paths), store, options, warn=reporter.warn, progress=advance)
+                summary = ingest(list(paths), store, options, warn=reporter.warn, progress=advance, note=reporter.note)
     if as_json:
         click.echo(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

@@ -76,7 +76,7 @@ class _HandBack:
         return BatchCounts()
 
     def mark_file(self, path: str, fingerprint: str | None, source_format: str, status: str,
-                  records: int, posts: int, run_id: int) -> None:
+                  records: int, posts: int, run_id: int, stale_before: datetime | None = None) -> None:
         self.out.put(("file", {"path": path, "fingerprint": fingerprint, "source_format": source_format,
                                "status": status, "records": records}))
 

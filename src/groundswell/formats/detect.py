@@ -74,7 +74,17 @@ def choose_adapter(sample: list[Any], label: str, forced: str | None = None) -> 
         accepted = sum(1 for record in sample if _safe_sniff(module, record))
         if accepted * 2 > len(sample):
             return name
-    raise UnknownFormat(f"{label}: unknown format (not {', '.join(format_names())}); use --format to force one")
+    if all(isinstance(record, dict) and _flat(record) for record in sample):
+        from .layouts import no_layout  # the table's own message: these records are rows
+
+        columns = list(dict.fromkeys(key for record in sample for key in record))
+        raise UnknownFormat(no_layout(label, columns, what="unknown format: flat JSON records (a table)"))
+    raise UnknownFormat(f"{label}: unknown format (not {', '.join(format_names())}); use --format to force one, "
+                        f"or --map FIELD=COLUMN if its records are rows of a table")
+
+
+def _flat(record: dict) -> bool:
+    return all(isinstance(value, (str, int, float, bool, type(None))) for value in record.values())
 
 
 def _safe_sniff(module: Any, record: Any) -> bool:

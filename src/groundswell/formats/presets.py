@@ -9,7 +9,9 @@ non-empty one wins, so one preset covers the small renamings between tool versio
 
 Keys that start with `_` are not post fields but inputs to the engine's later steps:
 `_edit_history` (twarc's list of version ids), `_referenced` (twarc-csv 0.5's JSON list
-of `{type, id}`) and `_verified_type` (v2's paid/organisational verification).
+of `{type, id}`), `_verified_type` (v2's paid/organisational verification),
+`_retweet_or_quote_id` (twarc 1's one column for both, told apart by `tweet_type`) and
+`_reply_to_handle` (a reply's addressee, which marks a reply whose id was lost).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ FIELD_READERS: Mapping[str, str] = MappingProxyType({
     "_edit_history": ID_LIST,
     "_verified_type": TEXT,
     "_referenced": NESTED,
+    "_retweet_or_quote_id": ID,
+    "_reply_to_handle": TEXT,
 })
 
 # Filled by the pipeline whatever a table says; a mapping naming one of these is refused.
@@ -137,8 +141,65 @@ TWITTER_V1_CSV = Preset(
     build="twitter-v1",
 )
 
+# twarc 1's `json2csv.py` (and `twarc csv` before twarc2): flattened v1.1 tweets with
+# `user_*` columns; older copies spell the retweet column `reweet_id` or `retweet_id`.
+TWARC_V1_CSV = Preset(
+    name="twarc-v1-csv",
+    identify=(("id",), ("created_at", "parsed_created_at"), ("text",), ("user_screen_name",)),
+    columns={
+        "post_id": ("id",),
+        "url": ("tweet_url",),
+        "created_at": ("parsed_created_at", "created_at"),
+        "text": ("text",),
+        "kind": ("tweet_type",),
+        "author_id": ("user_id",),
+        "author_handle": ("user_screen_name",),
+        "author_name": ("user_name",),
+        "author_followers": ("user_followers_count",),
+        "author_following": ("user_friends_count",),
+        "author_verified": ("user_verified",),
+        "reply_to_post_id": ("in_reply_to_status_id",),
+        "reply_to_author_id": ("in_reply_to_user_id",),
+        "reposted_post_id": ("retweet_id", "reweet_id"),
+        "_retweet_or_quote_id": ("retweet_or_quote_id",),
+        "_reply_to_handle": ("in_reply_to_screen_name",),
+        "lang": ("lang",),
+        "hashtags": ("hashtags",),
+        "urls": ("urls",),
+        "like_count": ("favorite_count",),
+        "repost_count": ("retweet_count",),
+    },
+)
+
+# Processed Bluesky exports (atproto post views or firehose records flattened to columns).
+BLUESKY_TABLE = Preset(
+    name="bluesky-table",
+    identify=(("uri",), ("author_did", "author_handle", "did", "author.did", "author.handle"),
+              ("created_at", "createdAt", "record.createdAt", "indexed_at", "indexedAt")),
+    columns={
+        "post_id": ("uri",),
+        "author_id": ("author_did", "did", "author.did"),
+        "author_handle": ("author_handle", "handle", "author.handle"),
+        "author_name": ("author_display_name", "author_displayName", "display_name", "author.displayName"),
+        "author_followers": ("author_followers_count", "author.followersCount"),
+        "created_at": ("created_at", "createdAt", "record.createdAt", "indexed_at", "indexedAt"),
+        "text": ("text", "record.text"),
+        "lang": ("lang", "langs", "record.langs"),
+        "reply_to_post_id": ("reply_parent", "reply_parent_uri", "reply_to", "in_reply_to", "record.reply.parent.uri"),
+        "conversation_id": ("reply_root", "reply_root_uri", "record.reply.root.uri"),
+        "quoted_post_id": ("quote_uri", "quoted_uri", "embed_uri"),
+        "hashtags": ("hashtags", "tags"),
+        "like_count": ("like_count", "likeCount"),
+        "repost_count": ("repost_count", "repostCount"),
+        "reply_count": ("reply_count", "replyCount"),
+        "quote_count": ("quote_count", "quoteCount"),
+    },
+    platform="bluesky",
+)
+
 # Detection order: the most specific signature first.
-PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in (TWITTER_V1_CSV, TWARC_CSV, GETOLDTWEETS)})
+PRESETS: Mapping[str, Preset] = MappingProxyType(
+    {p.name: p for p in (TWITTER_V1_CSV, TWARC_CSV, TWARC_V1_CSV, BLUESKY_TABLE, GETOLDTWEETS)})
 
 # A mapping without a preset: nothing is mapped until the user says so.
 GENERIC = Preset(name="mapping", identify=())
@@ -196,6 +257,16 @@ def read_text(raw: Any) -> str:
     return raw if isinstance(raw, str) else str(raw)
 
 
+class LostDigits(ValueError):
+    """An id written as a floating-point number (`1.0482364131064381e+18`): its last digits are gone."""
+
+
+def lost_digits_advice(field_name: str, column: str) -> str:
+    return (f"{field_name} in column `{column}` was saved as floating point by a spreadsheet or pandas, so its last "
+            f"digits are lost; re-export that column as text (pandas: read_csv(..., dtype=str) before to_csv; "
+            f"a spreadsheet: format the column as Text)")
+
+
 def read_id(raw: Any) -> str:
     """Ids stay exact strings; a float (pandas' habit with gaps) is refused where digits were lost."""
     if type(raw) is int:
@@ -206,7 +277,7 @@ def read_id(raw: Any) -> str:
     number = float(text)
     if number.is_integer() and abs(number) < 2**53:
         return str(int(number))
-    raise ValueError("a floating-point number whose last digits are lost")
+    raise LostDigits("a floating-point number whose last digits are lost")
 
 
 def read_int(raw: Any) -> int:

@@ -10,10 +10,14 @@ written time more than 60 s away from it is counted (`table_time_disagrees`). A 
 written time is read in `--tz`, else in the preset's zone (GetOldTweets: US Eastern), else
 as UTC with a warning and time_source `assumed-utc`.
 
-GetOldTweets scrapes carry no user ids: their authors are keyed `handle:<lower-case
-handle>`, so distinct-author counts count handles. They carry no reply information either:
-a text that starts with `@` is not taken as a reply (kind stays `original`), and only a
-text that starts with `RT @` is taken as a repost, of an unknown original.
+A table with handles but no user ids (GetOldTweets, twarc 1's CSV without `user_id`) keys
+its authors `handle:<lower-case handle>`, so distinct people are counted by handle, and the
+figures say so. Kinds come from a kind column, else from the reference columns; where
+neither says, two inferences fill in, each counted in the ingest summary and switched off
+with `infer_kinds=False` (`ingest --no-infer-kinds`): a text that starts with `RT @` is a
+repost (of an unknown original), and a row whose reply-to cell is filled but unreadable (an
+id that lost digits) or that names only the replied-to handle is a reply. A text that starts
+with `@` alone is not taken as a reply.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..model import FIELD_NAMES, KINDS, PLATFORMS, new_post
 from ..timeutil import parse_any, parse_iso, snowflake_time, to_utc_naive
 from . import presets as P
 from .base import Item, ParseContext, RecordError
+from .layouts import recognises
 
 NAME = "table"
 PLATFORM = "twitter"
@@ -40,13 +45,15 @@ NO_PLATFORM = "no platform mapped; rows taken as twitter (use --map platform==NA
 _SCALARS = (str, int, float, bool, type(None))
 # GetOldTweets writes `@ name`; a mention is a handle of 1-15 word characters after `@`.
 _SPACED_MENTION = re.compile(r"(?<![\w@＠])[@＠] ?([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@＠])")
+_KIND_COLUMNS = frozenset({"kind", "reposted_post_id", "_retweet_or_quote_id"})
 _KIND_WORDS = {"retweet": "repost", "retweeted": "repost", "reblog": "repost", "boost": "repost",
-               "replied_to": "reply", "quoted": "quote", "tweet": "original", "post": "original"}
+               "replied_to": "reply", "quoted": "quote", "tweet": "original", "post": "original",
+               "original": "original"}
 
 
 def sniff(record: Any) -> bool:
-    """A flat row (scalar values only) whose columns match a preset; nested API payloads never match."""
-    return isinstance(record, dict) and _is_flat(record) and P.detect(record) is not None
+    """A flat row (scalar values only) whose columns fit a layout; nested API payloads never match."""
+    return isinstance(record, dict) and _is_flat(record) and recognises(record.keys())
 
 
 def parse(record: Any, ctx: ParseContext) -> Iterator[Item]:
@@ -54,7 +61,9 @@ def parse(record: Any, ctx: ParseContext) -> Iterator[Item]:
         raise RecordError("not a table row or flat JSON object")
     plan = _plan_for(record, ctx)
     if plan.preset.build == "twitter-v1":
-        return _v1_items(record, ctx)
+        from .table_v1 import v1_items  # lazy: the v1.1 adapter is only needed for this preset
+
+        return v1_items(record, ctx)
     return iter((_post(record, plan, ctx),))
 
 
@@ -74,6 +83,7 @@ class Plan:
     warn_platform: bool = False
     forced: bool = False
     usual: frozenset[str] = frozenset()  # columns whose presence confirms the preset without re-detection
+    present: frozenset[str] = frozenset()  # fields the file has a column for (set from its first row)
 
 
 _DETECTED: dict[str, str] = {}  # source file → preset name, so rows are not re-detected
@@ -169,6 +179,8 @@ def _cell(record: dict, columns: tuple[str, ...]) -> Any:
 # ---- one row → one post ----
 
 def _post(record: dict, plan: Plan, ctx: ParseContext) -> dict[str, Any]:
+    if not plan.present:
+        plan.present = frozenset(name for name, columns, _ in plan.steps if any(c in record for c in columns))
     values = dict(plan.constants)
     for name, columns, read in plan.steps:
         raw = _cell(record, columns)
@@ -176,12 +188,15 @@ def _post(record: dict, plan: Plan, ctx: ParseContext) -> dict[str, Any]:
             continue
         try:
             values[name] = read(raw)
+        except P.LostDigits:
+            if name == "post_id":
+                raise RecordError(f"unreadable post id: {P.lost_digits_advice(name, columns[0])}") from None
+            _unreadable(values, name, ctx, f"{P.lost_digits_advice(name, columns[0])}; left empty")
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
             # Only read_id's own reasons are shown: others could quote the cell, i.e. post text.
             if name == "post_id":
                 raise RecordError(f"unreadable post id in column `{columns[0]}` ({exc})") from None
-            ctx.count("table_unreadable_cells")
-            ctx.warn(f"unreadable {name} in column `{columns[0]}`; left empty")
+            _unreadable(values, name, ctx, f"unreadable {name} in column `{columns[0]}`; left empty")
     post_id = values.get("post_id")
     if not post_id:
         column = next((cols for name, cols, _ in plan.steps if name == "post_id"), ("?",))
@@ -189,6 +204,13 @@ def _post(record: dict, plan: Plan, ctx: ParseContext) -> dict[str, Any]:
     if plan.warn_platform:
         ctx.warn(NO_PLATFORM)
     return _finish(values, plan, ctx)
+
+
+def _unreadable(values: dict[str, Any], name: str, ctx: ParseContext, message: str) -> None:
+    """The cell was filled but cannot be read: counted, warned, and remembered for the kind."""
+    ctx.count("table_unreadable_cells")
+    ctx.warn(message)
+    values.setdefault("_unreadable", set()).add(name)
 
 
 def _finish(values: dict[str, Any], plan: Plan, ctx: ParseContext) -> dict[str, Any]:
@@ -205,12 +227,18 @@ def _finish(values: dict[str, Any], plan: Plan, ctx: ParseContext) -> dict[str, 
     if text is not None and preset.escaped_newlines and "\\n" in text:
         values["text"] = text = text.replace("\\n", "\n")
     written = values.pop("created_at", None)
-    values["created_at"], values["time_source"] = _created(values["post_id"], version, platform, written, plan, ctx)
+    at_uri = platform == "bluesky" and values["post_id"].startswith("at://")
+    if at_uri:
+        _bluesky_row(values, written, ctx)
+    else:
+        values["created_at"], values["time_source"] = _created(values["post_id"], version, platform, written, plan, ctx)
     if values.get("collected_at") is not None:
         values["collected_at"] = _collected_at(values["collected_at"], plan.tz, ctx)
     if preset.scrape_artifacts:
         _scrape_fixes(values, text)
-    values["kind"] = _kind(values, preset, ctx)
+    _author_by_handle(values, ctx)
+    values["kind"] = _kind(values, plan.present, ctx)
+    _retweet_or_quote(values)
     if "hashtags" not in values:
         values["hashtags"] = _extract(text, preset.scrape_artifacts) if text else None
     if values["hashtags"] == []:
@@ -301,16 +329,17 @@ def _scrape_fixes(values: dict[str, Any], text: str | None) -> None:
     url = values.get("url")
     if not handle and url and "/status/" in url:
         handle = values["author_handle"] = url.split("/")[3] or None
-    if handle:
-        values["author_id"] = "handle:" + handle.lower()
     if text and "@" in text:
         values["mentions"] = _SPACED_MENTION.findall(text)
     elif text is not None:
         values["mentions"] = []
 
 
-def _kind(values: dict[str, Any], preset: P.Preset, ctx: ParseContext) -> str:
+def _kind(values: dict[str, Any], present: frozenset[str], ctx: ParseContext) -> str:
+    """`present`: the fields this file has a column for (a kind or repost column rules out the RT guess)."""
     given = values.get("kind")
+    unreadable = values.pop("_unreadable", set())
+    reply_handle = values.pop("_reply_to_handle", None)
     if given is not None:
         word = given.strip().lower()
         word = _KIND_WORDS.get(word, word)
@@ -323,10 +352,47 @@ def _kind(values: dict[str, Any], preset: P.Preset, ctx: ParseContext) -> str:
         return "reply"
     if values.get("quoted_post_id"):
         return "quote"
-    text = values.get("text")
-    if preset.scrape_artifacts and text and text.startswith("RT @"):
+    if not ctx.options.get("infer_kinds", True):
+        return "original"
+    if not (present & _KIND_COLUMNS) and (values.get("text") or "").startswith("RT @"):
+        ctx.count("kind_inferred_repost_from_rt_prefix")
+        return "repost"
+    if "reply_to_post_id" in unreadable or reply_handle or values.get("reply_to_author_id"):
+        ctx.count("kind_inferred_reply_from_reply_column")
+        return "reply"
+    if "reposted_post_id" in unreadable:
+        ctx.count("kind_inferred_repost_from_repost_column")
         return "repost"
     return "original"
+
+
+def _retweet_or_quote(values: dict[str, Any]) -> None:
+    """twarc 1's `retweet_or_quote_id`: the reposted post of a retweet, the quoted post of a quote."""
+    ref = values.pop("_retweet_or_quote_id", None)
+    if ref and values["kind"] == "repost":
+        values.setdefault("reposted_post_id", ref)
+    elif ref and values["kind"] == "quote":
+        values.setdefault("quoted_post_id", ref)
+
+
+def _author_by_handle(values: dict[str, Any], ctx: ParseContext) -> None:
+    """No user id but a handle: the author is keyed by handle, and the summary counts it."""
+    handle = values.get("author_handle")
+    if not values.get("author_id") and handle:
+        values["author_id"] = "handle:" + handle.lower()
+        ctx.count("authors_keyed_by_handle")
+
+
+def _bluesky_row(values: dict[str, Any], written: Any, ctx: ParseContext) -> None:
+    """A Bluesky export row: the author and the time from the at:// URI where its cells are missing
+    or absurd, by the same rule as the Bluesky adapter."""
+    from . import bluesky  # lazy: only Bluesky tables need it
+
+    did, _, rkey = bluesky.split_uri(values["post_id"])
+    values.setdefault("author_id", did)
+    values["created_at"], values["time_source"] = bluesky.choose_time(written, None, rkey, ctx)
+    if not values.get("url"):
+        values["url"] = bluesky.post_url(values.get("author_handle") or did, rkey)
 
 
 def _extract(text: str, spaced: bool) -> list[str]:
@@ -339,56 +405,6 @@ def _tweet_url(handle: str | None, tweet_id: str) -> str:
     if handle:
         return f"https://twitter.com/{handle}/status/{tweet_id}"
     return f"https://twitter.com/i/web/status/{tweet_id}"
-
-
-# ---- flattened v1.1 tweets (twitter-v1-csv) ----
-
-def _v1_items(record: dict, ctx: ParseContext) -> Iterator[Item]:
-    from . import twitter_v1  # lazy: the v1.1 adapter is only needed for this preset
-
-    if ctx.options.get("columns"):
-        ctx.warn("column mapping ignored: the twitter-v1-csv preset reads v1.1 columns by name")
-    return twitter_v1.parse(_v1_tweet(record), ctx)
-
-
-def _v1_tweet(record: dict) -> dict[str, Any]:
-    """The v1.1 tweet dict again: empty cells dropped, nested cells parsed, numbers and flags typed.
-    `user.screen_name`-style columns (json_normalize) become nested keys."""
-    tweet: dict[str, Any] = {}
-    for column, raw in record.items():
-        if column is None or raw is None or raw == "":
-            continue
-        *parents, key = column.split(".") if "." in column else (column,)
-        value = _v1_value(key, raw) if isinstance(raw, str) else raw
-        if value is None:
-            continue
-        target = tweet
-        for parent in parents:
-            target = target.setdefault(parent, {})
-            if not isinstance(target, dict):
-                raise RecordError(f"column `{column}` conflicts with a non-object `{parent}`")
-        target[key] = value
-    return tweet
-
-
-def _v1_value(key: str, raw: str) -> Any:
-    if key in P.V1_NESTED:
-        try:
-            return P.read_nested(raw)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            raise RecordError(f"column `{key}` holds neither JSON nor a Python literal") from None
-    if key in P.V1_INTS:
-        try:
-            exact = P.read_id(raw)
-        except ValueError:
-            return None  # a float that lost digits; the `_str` twin column carries the value
-        return int(exact) if exact.isdigit() else None
-    if key in P.V1_BOOLS:
-        try:
-            return P.read_bool(raw)
-        except ValueError:
-            return None
-    return raw
 
 
 __all__ = ["NAME", "PLATFORM", "INPUT", "sniff", "parse"]

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from ..errors import GroundswellError, UnknownFormat
 from ..formats.detect import SAMPLE_LINES, choose_adapter, container_of, sample_jsonl
+from ..formats.layouts import resolve as resolve_layout
 from ..model import ARROW_SCHEMA
 from ..sources import PeekableStream, Source, expand, json_array_records, open_binary, table_records
 from ..store.duckdb_store import Store, StoreWriteError
@@ -56,13 +57,16 @@ Progress = Callable[[int], None]
 
 
 def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
-           warn: Warn = lambda message: None, progress: Progress = lambda n: None) -> Summary:
-    """Ingest every source; one file's failure is reported and the others go on."""
+           warn: Warn = lambda message: None, progress: Progress = lambda n: None,
+           note: Warn | None = None) -> Summary:
+    """Ingest every source; one file's failure is reported and the others go on. `note`
+    hears what is not a warning (the layout a table is read as); by default, `warn` does."""
     options = options or IngestOptions()
     sources = expand(paths)
     summary = Summary()
     run_id = store.start_run()
     runner = _Runner(store, options, summary, run_id, warn, progress, _wants_parallel(sources, options))
+    runner.note = note or warn
     status = "interrupted"
     try:
         for source in sources:
@@ -165,8 +169,23 @@ class _Runner:
             return
         records, sample = _records_and_sample(stream, container, self.options)
         name = choose_adapter(sample, source.label, self.options.format or _table_default(container))
+        adapter_options = self.options.adapter_options
+        if name == "table":
+            layout = resolve_layout(_header(sample), adapter_options, source.label)
+            self.note(f"{source.label}: {layout.describe()}")
+            self.summary.layouts[source.label] = layout.name
+            adapter_options = layout.adapter_options(adapter_options)
         self.summary.add_counts(self.summary.formats, {name: 1})
-        _FileIngest(self, source, name).run(records, stamp)
+        _FileIngest(self, source, name, adapter_options).run(records, stamp)
+
+
+def _header(sample: list[Any]) -> list[str]:
+    """A table's columns: a CSV's header, or every key of the first flat JSON records."""
+    columns: dict[str, None] = {}
+    for record in sample:
+        if isinstance(record, dict):
+            columns.update((key, None) for key in record if isinstance(key, str))
+    return list(columns)
 
 
 def _table_default(container: str) -> str | None:
@@ -189,11 +208,14 @@ def _records_and_sample(stream: PeekableStream, container: str, options: IngestO
 class _FileIngest:
     """One file's records, chunked to workers and written back in order, in atomic batches."""
 
-    def __init__(self, runner: _Runner, source: Source, format_name: str):
+    def __init__(self, runner: _Runner, source: Source, format_name: str, adapter_options: dict[str, Any]):
         self.runner, self.source, self.format_name = runner, source, format_name
+        self.adapter_options = adapter_options
         self.pending: list[ChunkResult] = []
         self.pending_rows = 0
         self.records = 0
+        self.rejected = 0
+        self.first_reason: str | None = None
         self.posts = 0
         self.warnings: dict[str, list[int]] = {}
 
@@ -206,9 +228,17 @@ class _FileIngest:
         finally:
             self._flush()
             self._report_warnings()
+        if self.records and self.rejected == self.records:
+            raise GroundswellError(self._nothing_readable())
         runner = self.runner
         runner.writer.submit(lambda: runner.store.mark_file(
-            self.source.label, stamp, self.format_name, "done", self.records, self.posts, runner.run_id))
+            self.source.label, stamp, self.format_name, "done", self.records, self.posts, runner.run_id,
+            stale_before=runner.ingested_at))
+
+    def _nothing_readable(self) -> str:
+        """Not marked ingested, so the corrected command reads it again without --force."""
+        return (f"{self.source.label}: none of its {self.records:,} records could be read (first reason: "
+                f"{self.first_reason}); the file is not marked as ingested, so the corrected command reads it again")
 
     def _chunks(self, records: Iterator[tuple[int, Any]]) -> Iterator[Chunk]:
         """Bounded chunks; when reading fails part-way, the records before the failure still go on."""
@@ -232,8 +262,7 @@ class _FileIngest:
             raise failure
 
     def _chunk(self, batch: list[tuple[int, Any]]) -> Chunk:
-        options = self.runner.options
-        return Chunk(self.source.label, self.format_name, options.adapter_options, batch, self.runner.ingested_at)
+        return Chunk(self.source.label, self.format_name, self.adapter_options, batch, self.runner.ingested_at)
 
     def _results(self, records: Iterator[tuple[int, Any]]) -> Iterator[ChunkResult]:
         executor = self.runner.executor()
@@ -254,6 +283,9 @@ class _FileIngest:
         summary = self.runner.summary
         summary.read += result.records
         self.records += result.records
+        self.rejected += len(result.quarantined)
+        if result.quarantined and self.first_reason is None:
+            self.first_reason = result.quarantined[0].reason
         summary.skipped += sum(result.skipped.values())
         summary.add_counts(summary.skipped_reasons, result.skipped)
         summary.add_counts(summary.notes, result.counters)

@@ -34,6 +34,7 @@ class Summary:
     deleted: int = 0
     forgotten: int = 0
     formats: dict[str, int] = field(default_factory=dict)
+    layouts: dict[str, str] = field(default_factory=dict)  # table file → the layout it was read as
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
     file_errors: list[FileError] = field(default_factory=list)

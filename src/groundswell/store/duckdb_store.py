@@ -292,8 +292,12 @@ class Store:
             raise
 
     def mark_file(self, path: str, fingerprint: str | None, source_format: str, status: str,
-                  records: int, posts: int, run_id: int) -> None:
-        with self.guard():
+                  records: int, posts: int, run_id: int, stale_before: datetime | None = None) -> None:
+        """With `stale_before`, the file's quarantine rows from earlier reads go with this one,
+        so a corrected re-read does not leave rejections of a version that no longer stands."""
+        with self.guard(), self._transaction():
+            if stale_before is not None:
+                self.con.execute("DELETE FROM quarantine WHERE source_file = ? AND recorded_at < ?", [path, stale_before])
             self.con.execute(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [path, fingerprint, source_format, status, records, posts, run_id, _now()],
@@ -327,10 +331,16 @@ class Store:
         if not rows:
             return
         now = _now()
-        self.con.executemany(
-            "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
-            [(q.source_file, q.source_line, q.source_format, q.reason, q.raw, now) for q in rows],
-        )
+        table = pa.table({"source_file": [q.source_file for q in rows], "source_line": [q.source_line for q in rows],
+                          "source_format": [q.source_format for q in rows], "reason": [q.reason for q in rows],
+                          "raw": pa.array([q.raw for q in rows], pa.binary()), "_n": range(len(rows))})
+        self.con.register("quarantine_in", table)
+        try:  # one statement for the batch: row-by-row inserts made rejecting slower than ingesting
+            self.con.execute("INSERT OR REPLACE INTO quarantine SELECT source_file, source_line, source_format, reason, "
+                             "raw, ?::TIMESTAMP FROM quarantine_in QUALIFY row_number() OVER "
+                             "(PARTITION BY source_file, source_line ORDER BY _n DESC) = 1", [now])
+        finally:
+            self.con.unregister("quarantine_in")
 
     def _record_deletes(self, deletes: list[Delete], source_file: str) -> None:
         """Deletion notices met during ingest: a later notice for the same id replaces an earlier one."""
