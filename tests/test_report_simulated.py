@@ -97,4 +97,5 @@ def test_without_a_call_to_action_the_start_is_the_first_burst(simulated):
                                        str(folder / "metoo-no-call.toml"), "--report", "--json"])
     assert result.exit_code == 0, result.output
     start = orjson.loads(result.stdout)["report"]["headline"]["start"]
-    assert start == {"at": simulated["truth"]["burst_onset_hour"], "method": "first_burst", "post": None}
+    assert start == {"at": simulated["truth"]["burst_onset_hour"], "method": "first_burst", "post": None,
+                     "set_aside": None}

@@ -91,7 +91,7 @@ def compute(engine: Engine, movement: Movement | None, options: TrendOptions = T
     for row in series:
         row["lag_hours"] = _lag(row, reference)
     doc["onset"] = _onset(_find(series, "movement", "all"))
-    doc["reference"] = {k: reference[k] for k in ("dimension", "value", "onset")} if reference else None
+    doc["reference"] = {k: reference.get(k) for k in ("dimension", "value", "onset")} if reference else None
     doc["series"] = [_public(row) for row in series]
     doc["lead_lag"] = _lead_lag(series)
     doc["top_trend_rank"] = _top_trend_rank(engine, grid, movement, series, options)
@@ -145,7 +145,7 @@ def _series(engine: Engine, table: str, grid: Grid, movement: Movement | None,
     rows = []
     for seen in sql.first_sightings(engine.query, table):
         row = {**seen, **_describe(movement, seen["dimension"], seen["value"]), "first_seen": _iso(seen["first_seen"]),
-               "suppressed": _small(seen["distinct_authors"], options.privacy)}
+               "suppressed": _small(seen["distinct_authors"], seen["posts"], options.privacy)}
         if row["suppressed"]:  # a small cell's counts and first post would point at people
             row.update(posts=None, distinct_authors=None, first_seen=None)
         rows.append(row)
@@ -183,8 +183,9 @@ def _describe(movement: Movement | None, dimension: str, value: str) -> dict[str
     return {}
 
 
-def _small(authors: int, privacy: Privacy) -> bool:
-    return privacy.mode != "off" and authors < privacy.min_cell
+def _small(authors: int, posts: int, privacy: Privacy) -> bool:
+    """Fewer people than the floor; where no post has an author, its posts bound its people."""
+    return privacy.mode != "off" and (authors or posts) < privacy.min_cell
 
 
 def _analyse(matrix: np.ndarray, grid: Grid, options: TrendOptions) -> list[dict[str, Any]]:
@@ -242,7 +243,8 @@ def _reference(series: list[dict[str, Any]], movement: Movement | None) -> dict[
         row = _find(series, "family", CORE if CORE in labels else labels[0])
         if row is not None and not row["suppressed"]:
             return row
-    return _find(series, "movement", "all")
+    row = _find(series, "movement", "all")
+    return row if row is not None and not row["suppressed"] else None
 
 
 def _lag(row: dict[str, Any], reference: dict[str, Any] | None) -> float | None:

@@ -31,10 +31,14 @@ WHERE collected AND created_at IS NOT NULL GROUP BY 1 ORDER BY 1
 
 
 def totals(query: Query) -> dict[str, Any]:
+    from .people import basis  # the same rule as the report's
+
     posts, authors, first, last, untimed = query(TOTALS_SQL)[0]
+    people = basis(query, "(SELECT author_id FROM posts WHERE collected) AS collected_posts")
     return {
         "posts": posts,
-        "distinct_authors": authors,
+        "distinct_authors": authors if people["known"] else None,
+        "people": people,
         "first_created_at": _iso(first),
         "last_created_at": _iso(last),
         "posts_without_time": untimed,

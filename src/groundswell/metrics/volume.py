@@ -21,6 +21,15 @@ from .scope import SCOPE, Clock
 Query = Callable[[str], list[tuple]]
 MILESTONES = (1_000, 10_000, 100_000, 1_000_000)
 FIRST_HOURS = 24
+# `auto` buckets by hour up to this span (about 4,400 points, five to a pixel of a chart) and
+# by day beyond, so a multi-year table is not drawn as tens of thousands of mostly empty hours.
+HOURLY_SPAN = timedelta(days=183)
+
+
+def resolve_bucket(bucket: str, first: datetime | None, last: datetime | None) -> str:
+    if bucket != "auto":
+        return bucket
+    return "day" if first is not None and last is not None and last - first > HOURLY_SPAN else "hour"
 
 
 def _timed(table: str) -> str:
@@ -88,17 +97,29 @@ def call_time(query: Query, call: str) -> tuple[datetime | None, str]:
 
 
 def start(query: Query, movement: Movement | None, utc_hours: list[datetime], utc_counts: list[int]) -> dict[str, Any]:
-    """The call to action if the movement names one; else the first burst; else the first post."""
+    """The call to action if the movement names one and the data covers its first 24 hours;
+    else the first burst in the data (saying which call it set aside, and why)."""
+    set_aside = None
     if movement is not None:
         found = [(moment, method, call) for call in movement.call_to_action
                  for moment, method in [call_time(query, call)] if moment is not None]
         if found:
             moment, method, call = min(found)
-            return {"at": _iso(moment), "method": method, "post": call}
+            if _covers(utc_hours, moment):
+                return {"at": _iso(moment), "method": method, "post": call, "set_aside": None}
+            set_aside = {"at": _iso(moment), "post": call,
+                         "reason": "the data does not cover the first 24 hours after the definition's call to action"}
     index = ts.first_burst(utc_counts)
     if index is None:
-        return {"at": None, "method": "none", "post": None}
-    return {"at": _iso(utc_hours[index]), "method": "first_burst", "post": None}
+        return {"at": None, "method": "none", "post": None, "set_aside": set_aside}
+    return {"at": _iso(utc_hours[index]), "method": "first_burst", "post": None, "set_aside": set_aside}
+
+
+def _covers(utc_hours: list[datetime], moment: datetime) -> bool:
+    """Whether [moment, moment + 24 h) meets the span of the data."""
+    if not utc_hours:
+        return False
+    return moment < utc_hours[-1] + timedelta(hours=1) and moment + timedelta(hours=FIRST_HOURS) > utc_hours[0]
 
 
 def first_hours(query: Query, at: datetime, hours: int = FIRST_HOURS, table: str = SCOPE) -> dict[str, Any]:

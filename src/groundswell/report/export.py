@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import GroundswellError
-from ..metrics import composition, scope, volume
+from ..metrics import composition, people, scope, volume
 from ..movement.definition import Movement
 from ..store import Store
 from ..engines.base import Engine
@@ -54,11 +54,15 @@ def _volume(query: Engine, movement: Movement | None, options: ReportOptions, wr
     if first is None or last is None:
         return pa.table({"t": pa.array([], pa.string())})
     local = scope.clock(options.tz, first, last)
+    options = replace(options, bucket=volume.resolve_bucket(options.bucket, first, last))
     rows = volume.series(query, local, options.bucket, first, last)
-    matches = composition.match_series(query, local, options.bucket, first, last)
+    # Without a movement nothing was matched: the match columns are absent, not filled.
+    matches = composition.match_series(query, local, options.bucket, first, last) if movement else [{}] * len(rows)
     for row, match in zip(rows, matches):
-        row.update({key: match[key] for key in composition.MATCH_CLASSES})
+        row.update({key: match[key] for key in composition.MATCH_CLASSES if key in match})
         row["tz"], row["bucket"] = local.tz, options.bucket
+    if not people.basis(query.query, scope.SCOPE)["known"]:
+        rows = people.unknown_people(rows)  # empty cells, not zeros, where no post has an author
     return pa.Table.from_pylist(rows)
 
 
@@ -98,6 +102,7 @@ def _posts(query: Engine, movement: Movement | None, options: ReportOptions, wri
     joins = " ".join(f"LEFT JOIN posts {alias} ON {alias}.platform = p.platform AND {alias}.post_id = p.{column}"
                      for alias, column in _REFERENCES)
     tags, tag_join = _shown_tags(privacy)
+    matched = "s.by_hashtag, s.by_phrase, s.families, s.variants, " if movement else ""  # nothing matched without one
     return _arrow(query, f"""
         {tags}
         SELECT s.platform, {privacy.post_id_sql('s.platform', 's.post_id', named)} AS post_id, s.created_at, s.kind,
@@ -106,7 +111,7 @@ def _posts(query: Engine, movement: Movement | None, options: ReportOptions, wri
                CASE WHEN {named} THEN s.author_name END AS name,
                {privacy.text_sql('s.', 'p.text')} AS text, CASE WHEN {named} THEN p.url END AS url,
                s.author_followers AS followers, s.language, s.language_source,
-               s.by_hashtag, s.by_phrase, s.families, s.variants, {'p.hashtag_keys' if not tag_join else 't.keys'} AS hashtag_keys,
+               {matched}{'p.hashtag_keys' if not tag_join else 't.keys'} AS hashtag_keys,
                {refs},
                CASE WHEN p.reply_to_author_id IS NOT NULL THEN {privacy.pseudonym_sql('p.reply_to_author_id')} END AS reply_to_author,
                p.like_count, p.repost_count, p.reply_count, p.quote_count, p.source_format

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from .. import __version__
 from ..analysis import language
 from ..analysis.timeseries import peak
-from ..metrics import audience, composition, coverage, scope, volume
+from ..metrics import audience, composition, coverage, people, scope, volume
 from ..movement.definition import Movement
 from ..engines.base import Engine
 from ..store import Store
@@ -29,7 +29,7 @@ def _quiet(message: str) -> None:
 
 @dataclass(frozen=True)
 class ReportOptions:
-    bucket: str = "hour"
+    bucket: str = "auto"  # resolved from the scope's span when figures are computed
     tz: str = "UTC"
     privacy: Privacy = field(default_factory=Privacy)
     top: int = audience.TOP
@@ -66,6 +66,7 @@ def compute(source: Store | Engine, movement: Movement | None, options: ReportOp
     query = prepare_scope(source, movement, writable, options.workers, note=note)
     options = replace(options, privacy=options.privacy.bind(query, writable))  # the store's salt: stable labels
     first, last = scope.time_range(query)
+    options = replace(options, bucket=volume.resolve_bucket(options.bucket, first, last))
     figures: dict[str, Any] = {
         "groundswell_version": __version__,
         "settings": options.as_dict(),
@@ -76,7 +77,9 @@ def compute(source: Store | Engine, movement: Movement | None, options: ReportOp
     figures.update(timed)
     figures.update(_audience(query, movement, options))
     figures.update(_spread(query, movement, options))
-    return figures
+    basis = people.basis(query.query, scope.SCOPE)
+    figures["headline"]["people"] = basis
+    return figures if basis["known"] else people.unknown_people(figures)
 
 
 def _spread(query: Engine, movement: Movement | None, options: ReportOptions) -> dict[str, Any]:
@@ -177,7 +180,7 @@ def _empty(query: Engine, options: ReportOptions) -> dict[str, Any]:
     """A scope with no timed post: headline and coverage only, every series empty."""
     gaps = coverage.gaps([], [], [], [])
     return {
-        "headline_time": {"start": {"at": None, "method": "none", "post": None}, "first_24h": None},
+        "headline_time": {"start": {"at": None, "method": "none", "post": None, "set_aside": None}, "first_24h": None},
         "volume": {"bucket": options.bucket, "tz": options.tz, "series": [], "peak_hour": None, "peak_day": None,
                    "milestones": volume.milestones(query, None), "around_start": []},
         "hashtag_vs_phrase": {"totals": composition.match_totals(query), "series": []},

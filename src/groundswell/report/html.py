@@ -75,7 +75,7 @@ def write(path: str | Path, figures: dict[str, Any]) -> Path:
 
 def _num(value: Any) -> str:
     if value is None:
-        return "–"
+        return "–"  # not computable here; the headline says why (e.g. unknown people)
     if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
@@ -100,16 +100,20 @@ def build_charts(f: dict[str, Any]) -> dict[str, Markup]:
     volume = f["volume"]
     times = _times(volume["series"])
     zone_label = f"local time ({volume['tz']}), one point per {volume['bucket']}"
+    known = f["headline"]["people"]["known"]  # unknown people are not drawn as a line at zero
+    with_people = " and distinct authors" if known else ""
     out = {
         "volume": charts.time_chart(charts.TimeChart(
-            "Posts and distinct authors per " + volume["bucket"], times,
-            [charts.Series("posts", [r["posts"] for r in volume["series"]], charts.PALETTE[0], fill=True),
-             charts.Series("distinct authors", [r["distinct_authors"] for r in volume["series"]], charts.PALETTE[5])],
+            f"Posts{with_people} per {volume['bucket']}", times,
+            [charts.Series("posts", [r["posts"] for r in volume["series"]], charts.PALETTE[0], fill=True)]
+            + ([charts.Series("distinct authors", [r["distinct_authors"] for r in volume["series"]], charts.PALETTE[5])]
+               if known else []),
             f"per {volume['bucket']}", zone_label, bands=_bands(f, times), marker=_marker(f, times))),
         "cumulative": charts.time_chart(charts.TimeChart(
-            "Cumulative posts and distinct authors", times,
-            [charts.Series("posts", [r["cumulative_posts"] for r in volume["series"]], charts.PALETTE[0]),
-             charts.Series("distinct authors", [r["cumulative_authors"] for r in volume["series"]], charts.PALETTE[5])],
+            f"Cumulative posts{with_people}", times,
+            [charts.Series("posts", [r["cumulative_posts"] for r in volume["series"]], charts.PALETTE[0])]
+            + ([charts.Series("distinct authors", [r["cumulative_authors"] for r in volume["series"]], charts.PALETTE[5])]
+               if known else []),
             "running total", zone_label, bands=_bands(f, times))),
         "match": charts.time_chart(charts.TimeChart(
             "Posts by how they matched", times,

@@ -25,6 +25,10 @@ class Reporter:
     def warn(self, message: str) -> None:
         self.err.print(f"warning: {message}", markup=False)
 
+    def note(self, message: str) -> None:
+        """What the user should see but need not act on (the layout a table was read as)."""
+        self.err.print(f"note: {message}", markup=False)
+
     @contextmanager
     def progress(self, label: str) -> Iterator[Callable[[int], None]]:
         if not sys.stderr.isatty():
@@ -62,6 +66,8 @@ def print_stats(figures: dict[str, Any]) -> None:
     table = Table(show_header=False, box=None)
     for key in ("posts", "distinct_authors", "referenced_only_posts", "first_created_at", "last_created_at"):
         value = figures.get(key)
+        if key == "distinct_authors" and value is None:
+            value = f"unknown ({figures['people']['reason']})"
         table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
     for group in ("by_kind", "by_platform"):
         for name, n in figures.get(group, {}).items():
@@ -90,14 +96,20 @@ def print_report(figures: dict[str, Any], html_path: str | None = None) -> None:
     privacy_warning(figures["settings"].get("privacy"), console)
     head, volume, coverage = figures["headline"], figures["volume"], figures["coverage"]
     movement = figures.get("movement") or {}
+    from ..metrics.people import describe
+
     console.print(f"[bold]{movement.get('name', 'all collected posts')}[/bold]: "
-                  f"{head['posts']:,} posts by {head['distinct_authors']:,} distinct authors", markup=True)
+                  f"{head['posts']:,} posts by {describe(head['people'], head['distinct_authors'])}", markup=True)
     first = head.get("first_24h")
     if first:
         note = " (overlaps a collection gap: a lower bound)" if first.get("overlaps_gap") else ""
         console.print(f"{first['posts']:,} posts in the first 24 hours after the start, "
                       f"{_when(first['from'], volume['tz'])} ({START_METHODS.get(head['start']['method'], '')}){note}",
                       markup=False)
+    aside = head["start"].get("set_aside")
+    if aside:
+        console.print(f"the definition's call to action ({_when(aside['at'], volume['tz'])}) is not the start: "
+                      f"{aside['reason']}", markup=False)
     series = volume["series"]
     if series:
         console.print(f"posts per {volume['bucket']} ({volume['tz']}), {series[0]['t']} to {series[-1]['t']}:", markup=False)
