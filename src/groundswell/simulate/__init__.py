@@ -46,7 +46,7 @@ def write_simulation(folder: Path, fmt: str = "v1", posts: int = 20_000, seed: i
     movement = load_builtin("metoo")
     world = simulate(params, movement)
     _check_world(world)
-    ids.assign(world, module.PLATFORM)
+    ids.assign(world, module.PLATFORM, movement.call_to_action)
     prepare(folder)
     facts = write_files(world, module, folder, random.Random(f"archive-{seed}"))
     truth = ground_truth(world, module, facts, movement)

@@ -20,6 +20,10 @@ def snowflake(ms: int, serial: int) -> int:
     return ((ms - TWITTER_EPOCH_MS) << 22) | (serial & 0x3FFFFF)
 
 
+def _snowflake_ms(tweet_id: int) -> int:
+    return (tweet_id >> 22) + TWITTER_EPOCH_MS
+
+
 def tid(ms: int, serial: int) -> str:
     """A 13-character TID: microseconds since 1970 and a 10-bit clock id, base32-sortable."""
     value = ((ms * 1000 + serial % 1000) << 10) | ((serial // 1000) % 1024)
@@ -51,11 +55,17 @@ def cid(post: Post) -> str:
     return f"bafyreisynthetic{post.serial:020d}"
 
 
-def assign(world: World, platform: str) -> None:
-    """Give every post (written or lost) its platform id."""
+def assign(world: World, platform: str, call_to_action: tuple[str, ...] | list[str] = ()) -> None:
+    """Give every post (written or lost) its platform id. The call to action takes the id the
+    movement's definition names where that id's time is the call's own, so that the report's
+    cascade of the definition's call finds it in simulated data too."""
     if platform == "twitter":
         for post in world.posts:
             post.pid = str(snowflake(post.ms, post.serial))
+        for call in call_to_action:
+            named_platform, _, call_id = call.partition(":")
+            if named_platform == "twitter" and call_id.isdigit() and _snowflake_ms(int(call_id)) == world.cta.ms:
+                world.cta.pid = call_id
     else:
         for post in world.posts:
             post.pid = bluesky_uri(post)

@@ -50,7 +50,9 @@ class Params:
     seed: int = 1
     start: datetime = TWITTER_START  # UTC, naive
     baseline_hours: float = 8.0  # quiet hours before the call to action
-    cta_offset_s: int = 21 * 60 + 11  # the call to action comes this long after the baseline
+    # The call to action comes this long after the baseline: with the default start, at the very
+    # millisecond of the built-in definition's call (its tweet id's time), so it takes that id.
+    cta_offset_ms: int = (21 * 60 + 11) * 1000 + 289
     hours: float = 72.0  # observed from `start`; the process is not followed further
     movement_rate: float = 0.0003  # spontaneous movement posts per hour, share of `posts`
     precursor_share: float = 0.3  # of spontaneous movement posts before the call, precursor tags
@@ -87,7 +89,7 @@ class Params:
 
     @property
     def cta_ms(self) -> int:
-        return self.start_ms + int(self.baseline_hours * HOUR_MS) + self.cta_offset_s * 1000
+        return self.start_ms + int(self.baseline_hours * HOUR_MS) + self.cta_offset_ms
 
     @property
     def gap_ms(self) -> tuple[int, int]:
