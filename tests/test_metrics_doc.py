@@ -54,9 +54,10 @@ def is_documented(path: str, patterns: list[list[str]]) -> bool:
 def stats_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("metrics-doc")
     build_store(folder / "s.duckdb")
-    late = _post(99_000, START + timedelta(days=3), "synthetic_user_late", "[synthetic] #SynthToo", ["SynthToo"])
-    with Store(str(folder / "s.duckdb")) as store:  # a lone late post, so an empty day lies inside the range
-        store.write_batch(pa.Table.from_pylist([late], schema=ARROW_SCHEMA))
+    late = [_post(99_000 + i, START + timedelta(days=3, minutes=i), f"synthetic_user_late{i % 7}", "[synthetic] #SynthToo",
+                  ["SynthToo"]) for i in range(100)]
+    with Store(str(folder / "s.duckdb")) as store:  # a busy late day, so the empty days before it are a gap
+        store.write_batch(pa.Table.from_pylist(late, schema=ARROW_SCHEMA))
     (folder / "m.toml").write_text(MOVEMENT_TOML + WINDOW)
     (folder / "ids.txt").write_text("9002\n")  # a forgotten post, so the deletion figures by origin appear
     assert CliRunner().invoke(main, ["forget", "--db", str(folder / "s.duckdb"), "--ids", str(folder / "ids.txt")]).exit_code == 0

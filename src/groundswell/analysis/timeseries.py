@@ -23,21 +23,40 @@ BASELINE_HOURS = 24
 # crowd's. Taking the quieter side keeps the calm before a surge unflagged.
 GAP_MIN_EXPECTED = 10.0
 GAP_CONTEXT_HOURS = 24
+# Empty days follow the same rule over a week on each side: a quiet collection that simply
+# has days without posts (a sparse scrape over years) is not shaded as missing data.
+GAP_CONTEXT_DAYS = 7
+HOUR = timedelta(hours=1)
+QUARTER = timedelta(minutes=15)
 
 
 def hour_grid(first_utc: datetime, last_utc: datetime, to_local: Callable[[datetime], datetime]) -> list[datetime]:
     """Every local hour the UTC range passes through, once each.
 
-    Built from UTC in quarter-hour steps, so an hour skipped by a daylight-saving change
-    never appears (it would look like a gap) and half-hour zones keep whole local hours.
+    Built from UTC in hour steps, and in quarter-hour steps through any hour in which the
+    offset changes, so an hour skipped by a daylight-saving change never appears (it would
+    look like a gap) and half-hour zones keep whole local hours. One conversion per hour
+    keeps a multi-year grid quick.
     """
-    step = timedelta(minutes=15)
     moment = first_utc.replace(minute=(first_utc.minute // 15) * 15, second=0, microsecond=0)
     seen: dict[datetime, None] = {}
+    local = to_local(moment)
     while moment <= last_utc:
-        seen[to_local(moment).replace(minute=0, second=0, microsecond=0)] = None
-        moment += step
+        following = to_local(moment + HOUR)
+        if following - local == HOUR:
+            seen[_floor_hour(local)] = None
+        else:
+            quarter = moment
+            while quarter < moment + HOUR and quarter <= last_utc:
+                seen[_floor_hour(to_local(quarter))] = None
+                quarter += QUARTER
+        moment, local = moment + HOUR, following
+    seen[_floor_hour(to_local(last_utc))] = None  # the last, partial hour
     return list(seen)
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def day_grid(first_local: datetime, last_local: datetime) -> list[datetime]:
@@ -79,25 +98,33 @@ def empty_runs(counts: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def day_gaps(days: Sequence[datetime], counts: Sequence[int]) -> list[dict[str, object]]:
-    """Every run of days without a single post inside the range."""
-    return [{"start": days[a].date().isoformat(), "end": days[b].date().isoformat(), "days": b - a + 1}
-            for a, b in empty_runs(counts)]
+    """Runs of days without a single post whose neighbours make the silence implausible."""
+    return [{"start": days[a].date().isoformat(), "end": days[b].date().isoformat(), "days": b - a + 1, **odds}
+            for a, b, odds in _implausible_runs(counts, GAP_CONTEXT_DAYS)]
 
 
 def hour_gaps(hours: Sequence[datetime], counts: Sequence[int]) -> list[dict[str, object]]:
     """Runs of empty hours whose neighbours make the silence implausible (GAP_MIN_EXPECTED)."""
-    gaps = []
+    return [{"start": stamp(hours[a], "hour"), "end": stamp(hours[b], "hour"), "hours": b - a + 1, **odds}
+            for a, b, odds in _implausible_runs(counts, GAP_CONTEXT_HOURS)]
+
+
+def _implausible_runs(counts: Sequence[int], context: int) -> list[tuple[int, int, dict[str, float]]]:
+    """Empty runs that the buckets around them (the quieter side) would have filled with at
+    least GAP_MIN_EXPECTED posts, where that side itself holds at least as many: a rate read
+    off two posts in a sparse collection is noise, and would flag its ordinary quiet spells."""
+    runs = []
     for a, b in empty_runs(counts):
-        # A side cut short by the range's edge counts its missing hours as empty: too little
+        # A side cut short by the range's edge counts its missing buckets as empty: too little
         # context makes the rate low, never high.
-        sides = (counts[max(0, a - GAP_CONTEXT_HOURS):a], counts[b + 1:b + 1 + GAP_CONTEXT_HOURS])
-        rate = min(sum(side) for side in sides) / GAP_CONTEXT_HOURS
+        sides = (counts[max(0, a - context):a], counts[b + 1:b + 1 + context])
+        quieter = min(sum(side) for side in sides)
+        rate = quieter / context
         expected = rate * (b - a + 1)
-        if expected >= GAP_MIN_EXPECTED:
-            gaps.append({"start": stamp(hours[a], "hour"), "end": stamp(hours[b], "hour"), "hours": b - a + 1,
-                         "rate_around": round(rate, 2), "expected_posts": round(expected, 1),
-                         "p_empty": float(f"{math.exp(-expected):.2e}")})
-    return gaps
+        if expected >= GAP_MIN_EXPECTED and quieter >= GAP_MIN_EXPECTED:
+            runs.append((a, b, {"rate_around": round(rate, 2), "expected_posts": round(expected, 1),
+                                "p_empty": float(f"{math.exp(-expected):.2e}")}))
+    return runs
 
 
 def peak(times: Sequence[datetime], counts: Sequence[int], bucket: str) -> dict[str, object] | None:

@@ -23,8 +23,8 @@ def report_options(func: F) -> F:
     """--bucket and --tz: the options that change report figures (privacy has its own, privacy_options)."""
     func = click.option("--tz", default="UTC", show_default=True, callback=_check_zone,
                         help="Time zone of buckets and times shown (IANA name, e.g. America/New_York).")(func)
-    return click.option("--bucket", type=click.Choice(["hour", "day"]), default="hour", show_default=True,
-                        help="Time series bucket.")(func)
+    return click.option("--bucket", type=click.Choice(["auto", "hour", "day"]), default="auto", show_default=True,
+                        help="Time series bucket; auto: hours for spans up to 183 days, days beyond.")(func)
 
 
 def _check_zone(ctx: click.Context, param: click.Parameter, value: str) -> str:

@@ -94,13 +94,22 @@ def time_chart(chart: TimeChart) -> Markup:
     for series, values, floor in reversed(layers) if chart.stacked else layers:
         parts.append(_path(series, values, floor, x, y))
     if chart.marker is not None:
-        index, label = chart.marker
-        parts.append(f'<g class="marker"><line x1="{x(index):.1f}" x2="{x(index):.1f}" y1="{TOP}" y2="{TOP + plot_h}" '
-                     f'stroke="#000" stroke-dasharray="4 3"/><text x="{x(index) + 4:.1f}" y="{TOP + 12}" '
-                     f'font-size="11">{escape(label)}</text></g>')
+        parts.append(_marker(chart.marker, x, plot_h))
     parts.append(_legend(chart.series))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _marker(marker: tuple[int, str], x, plot_h: float) -> str:
+    """A dashed line with its label on the side that comes before it, where the curve is
+    low (a start precedes its peak), with a white halo, so the label never sits on the peak."""
+    index, label = marker
+    pos = x(index)
+    before = pos - LEFT > 60
+    text_x, anchor = (pos - 4, "end") if before else (pos + 4, "start")
+    return (f'<g class="marker"><line x1="{pos:.1f}" x2="{pos:.1f}" y1="{TOP}" y2="{TOP + plot_h}" '
+            f'stroke="#000" stroke-dasharray="4 3"/><text x="{text_x:.1f}" y="{TOP + 12}" font-size="11" '
+            f'text-anchor="{anchor}" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(label)}</text></g>')
 
 
 def _stack(chart: TimeChart) -> list[list[float]]:
@@ -156,22 +165,32 @@ def tick_indices(times: Sequence[datetime]) -> list[int]:
     return candidates[::every]
 
 
-def tick_label(moment: datetime, hourly: bool) -> str:
-    if hourly and (moment.hour or moment.minute):
-        return moment.strftime("%m-%d %H:%M")
-    return moment.strftime("%Y-%m-%d")
+def tick_format(ticks: Sequence[datetime], hourly: bool) -> str:
+    """One format for every tick of an axis: with the time of day where any tick needs it."""
+    if hourly and any(t.hour or t.minute for t in ticks):
+        return "%m-%d %H:%M"
+    return "%Y-%m-%d"
+
+
+def tick_label(moment: datetime, fmt: str) -> str:
+    return moment.strftime(fmt)
 
 
 def _x_axis(times: Sequence[datetime], x, base: float, label: str) -> list[str]:
     hourly = len(times) > 1 and (times[1] - times[0]).total_seconds() < 86_400
+    ticks = tick_indices(times)
+    fmt = tick_format([times[i] for i in ticks], hourly)
+    if "%Y" not in fmt and times:  # month-day ticks: the year goes with the axis label
+        years = sorted({times[0].year, times[-1].year})
+        label = f"{label}, {'–'.join(str(y) for y in years)}"
     parts = [f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="#333"/>']
-    for i in tick_indices(times):
+    for i in ticks:
         pos = x(i)
         # A label at the right edge is anchored inward so it is not cut off (the left has the margin).
         anchor = "end" if pos > WIDTH - RIGHT - 40 else "middle"
         parts.append(f'<line x1="{pos:.1f}" x2="{pos:.1f}" y1="{base}" y2="{base + 5}" stroke="#333"/>'
                      f'<text x="{pos:.1f}" y="{base + 18}" font-size="11" text-anchor="{anchor}">'
-                     f'{escape(tick_label(times[i], hourly))}</text>')
+                     f'{escape(tick_label(times[i], fmt))}</text>')
     parts.append(f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2:.1f}" y="{HEIGHT - 22}" font-size="12" '
                  f'text-anchor="middle">{escape(label)}</text>')
     return parts

@@ -22,7 +22,7 @@ DEFINITIONS: dict[str, str] = {
                          "phrase-only posts are what hashtag-only counting misses.",
     "families": "Posts per family of the definition (a post counts once in each family it matched).",
     "variants": "Each movement hashtag key seen, with the time of the first post that carried it.",
-    "platforms": "Posts and distinct authors per platform.",
+    "platforms": "Posts per platform (the chart); the table beside it gives distinct authors too.",
     "languages": "The source's language field where it has one; otherwise the packaged offline detector "
                  "on the text without tags, mentions and links; under 4 words is `und` (undetermined).",
     "co_hashtags": "Hashtag keys other than the movement's, by the number of matched posts that carry them.",
