@@ -28,11 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import GroundswellError
-from ..model import FIELD_NAMES, KINDS, PLATFORMS, new_post
+from ..model import FIELD_NAMES, PLATFORMS, new_post
 from ..timeutil import parse_any, parse_iso, snowflake_time, to_utc_naive
 from . import presets as P
 from .base import Item, ParseContext, RecordError
 from .layouts import recognises
+from .table_kinds import kind_of, retweet_or_quote
 
 NAME = "table"
 PLATFORM = "twitter"
@@ -45,10 +46,6 @@ NO_PLATFORM = "no platform mapped; rows taken as twitter (use --map platform==NA
 _SCALARS = (str, int, float, bool, type(None))
 # GetOldTweets writes `@ name`; a mention is a handle of 1-15 word characters after `@`.
 _SPACED_MENTION = re.compile(r"(?<![\w@＠])[@＠] ?([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@＠])")
-_KIND_COLUMNS = frozenset({"kind", "reposted_post_id", "_retweet_or_quote_id"})
-_KIND_WORDS = {"retweet": "repost", "retweeted": "repost", "reblog": "repost", "boost": "repost",
-               "replied_to": "reply", "quoted": "quote", "tweet": "original", "post": "original",
-               "original": "original"}
 
 
 def sniff(record: Any) -> bool:
@@ -237,8 +234,8 @@ def _finish(values: dict[str, Any], plan: Plan, ctx: ParseContext) -> dict[str, 
     if preset.scrape_artifacts:
         _scrape_fixes(values, text)
     _author_by_handle(values, ctx)
-    values["kind"] = _kind(values, plan.present, ctx)
-    _retweet_or_quote(values)
+    values["kind"] = kind_of(values, plan.present, ctx)
+    retweet_or_quote(values)
     if "hashtags" not in values:
         values["hashtags"] = _extract(text, preset.scrape_artifacts) if text else None
     if values["hashtags"] == []:
@@ -333,46 +330,6 @@ def _scrape_fixes(values: dict[str, Any], text: str | None) -> None:
         values["mentions"] = _SPACED_MENTION.findall(text)
     elif text is not None:
         values["mentions"] = []
-
-
-def _kind(values: dict[str, Any], present: frozenset[str], ctx: ParseContext) -> str:
-    """`present`: the fields this file has a column for (a kind or repost column rules out the RT guess)."""
-    given = values.get("kind")
-    unreadable = values.pop("_unreadable", set())
-    reply_handle = values.pop("_reply_to_handle", None)
-    if given is not None:
-        word = given.strip().lower()
-        word = _KIND_WORDS.get(word, word)
-        if word in KINDS:
-            return word
-        ctx.warn("unknown kind value; kind derived from the references instead")
-    if values.get("reposted_post_id"):
-        return "repost"
-    if values.get("reply_to_post_id"):
-        return "reply"
-    if values.get("quoted_post_id"):
-        return "quote"
-    if not ctx.options.get("infer_kinds", True):
-        return "original"
-    if not (present & _KIND_COLUMNS) and (values.get("text") or "").startswith("RT @"):
-        ctx.count("kind_inferred_repost_from_rt_prefix")
-        return "repost"
-    if "reply_to_post_id" in unreadable or reply_handle or values.get("reply_to_author_id"):
-        ctx.count("kind_inferred_reply_from_reply_column")
-        return "reply"
-    if "reposted_post_id" in unreadable:
-        ctx.count("kind_inferred_repost_from_repost_column")
-        return "repost"
-    return "original"
-
-
-def _retweet_or_quote(values: dict[str, Any]) -> None:
-    """twarc 1's `retweet_or_quote_id`: the reposted post of a retweet, the quoted post of a quote."""
-    ref = values.pop("_retweet_or_quote_id", None)
-    if ref and values["kind"] == "repost":
-        values.setdefault("reposted_post_id", ref)
-    elif ref and values["kind"] == "quote":
-        values.setdefault("quoted_post_id", ref)
 
 
 def _author_by_handle(values: dict[str, Any], ctx: ParseContext) -> None:

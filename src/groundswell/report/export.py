@@ -9,7 +9,6 @@ names nobody and exports no text; `off` exports everything (see docs/privacy.md)
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import GroundswellError
-from ..metrics import composition, people, scope, volume
+from ..metrics import composition, people, scope
 from ..movement.definition import Movement
 from ..store import Store
 from ..engines.base import Engine
-from .figures import ReportOptions, prepare_scope
+from . import registry
+from .context import Context
+from .figures import ReportOptions, context, prepare_scope
 from ..metrics.audience import handle_tags_sql
 from ..privacy import Privacy
 
@@ -37,11 +38,11 @@ def export(store: Store, what: str, fmt: str, out: str | Path, movement: Movemen
     if what not in TABLES or fmt not in FORMATS:
         raise GroundswellError(f"--what must be one of {', '.join(TABLES)} and --format one of {', '.join(FORMATS)}")
     query = prepare_scope(store, movement, writable, options.workers, languages=what == "posts")
-    options = replace(options, privacy=options.privacy.bind(query, writable))  # the store's salt: stable labels
-    table = _BUILDERS[what](query, movement, options, writable)
+    ctx = context(query, movement, options, writable)  # the store's salt: stable labels, as in the report
+    table = _BUILDERS[what](ctx)
     path = write_table(table, fmt, Path(out))
     return {"what": what, "format": fmt, "out": str(path), "rows": table.num_rows, "columns": table.column_names,
-            "privacy": options.privacy.as_dict()}
+            "privacy": ctx.privacy.as_dict()}
 
 
 def _arrow(query: Engine, sql: str) -> pa.Table:
@@ -49,33 +50,31 @@ def _arrow(query: Engine, sql: str) -> pa.Table:
     return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
 
 
-def _volume(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
-    first, last = scope.time_range(query)
-    if first is None or last is None:
+def _volume(ctx: Context) -> pa.Table:
+    """The report's volume and hashtag-versus-phrase series (the registry's figures), one row a bucket."""
+    if not ctx.timed:
         return pa.table({"t": pa.array([], pa.string())})
-    local = scope.clock(options.tz, first, last)
-    options = replace(options, bucket=volume.resolve_bucket(options.bucket, first, last))
-    rows = volume.series(query, local, options.bucket, first, last)
+    rows = registry.figure("volume").compute(ctx)["series"]
     # Without a movement nothing was matched: the match columns are absent, not filled.
-    matches = composition.match_series(query, local, options.bucket, first, last) if movement else [{}] * len(rows)
+    matches = registry.figure("hashtag_vs_phrase").compute(ctx)["series"] if ctx.movement else [{}] * len(rows)
     for row, match in zip(rows, matches):
         row.update({key: match[key] for key in composition.MATCH_CLASSES if key in match})
-        row["tz"], row["bucket"] = local.tz, options.bucket
-    if not people.basis(query.query, scope.SCOPE)["known"]:
+        row["tz"], row["bucket"] = ctx.local.tz, ctx.options.bucket
+    if not people.basis(ctx.query.query, scope.SCOPE)["known"]:
         rows = people.unknown_people(rows)  # empty cells, not zeros, where no post has an author
     return pa.Table.from_pylist(rows)
 
 
-def _variants(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
-    rows = composition.variants(query, movement, privacy=options.privacy)
+def _variants(ctx: Context) -> pa.Table:
+    rows = composition.variants(ctx.query, ctx.movement, privacy=ctx.privacy)  # the families figure's variants
     schema = pa.schema([("key", pa.string()), ("family", pa.string()), ("language", pa.string()),
                         ("posts", pa.int64()), ("distinct_authors", pa.int64()), ("first_seen", pa.string()),
                         ("suppressed", pa.bool_())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _authors(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
-    privacy = options.privacy
+def _authors(ctx: Context) -> pa.Table:
+    query, privacy = ctx.query, ctx.privacy
     named = privacy.notable_sql()
     kinds = ", ".join(f"CAST(sum(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END) AS BIGINT) AS {k}s" for k in ("original", "repost", "reply", "quote"))
     return _arrow(query, f"""
@@ -91,11 +90,11 @@ def _authors(query: Engine, movement: Movement | None, options: ReportOptions, w
 _REFERENCES = (("r", "reply_to_post_id"), ("q", "quoted_post_id"), ("o", "reposted_post_id"), ("c", "conversation_id"))
 
 
-def _posts(query: Engine, movement: Movement | None, options: ReportOptions, writable: bool) -> pa.Table:
+def _posts(ctx: Context) -> pa.Table:
     """One row per post in scope. Where the mode does not name its author: a pseudonym for the
     post id (an id finds the post, and its author, on the platform), no handle, name, text or
     link; ids of posts it refers to follow the same rule for their own authors."""
-    privacy = options.privacy
+    query, movement, privacy = ctx.query, ctx.movement, ctx.privacy
     named = privacy.notable_sql("s.")
     refs = ", ".join(f"{privacy.post_id_sql('p.platform', f'p.{column}', privacy.notable_sql(alias + '.'))} AS {column}"
                      for alias, column in _REFERENCES)

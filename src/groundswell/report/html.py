@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from . import charts
 from .definitions import DEFINITIONS
+from . import registry
 from .figures import generated_at
 
 # The only script: a print button, and folded sections opened before printing.
@@ -63,6 +64,7 @@ def render(figures: dict[str, Any], when: str | None = None) -> str:
     style = _style()
     return env.get_template("report.html.j2").render(
         f=figures, d=DEFINITIONS, charts=build_charts(figures), generated=when or generated_at(),
+        sections=registry.SECTIONS,
         style=Markup(style), script=Markup(SCRIPT), csp=csp(style, SCRIPT),
     )
 
