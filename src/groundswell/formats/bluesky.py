@@ -14,32 +14,24 @@ too; every replacement is checked for plausibility before use.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Iterator
 
 from ..model import new_post
-from ..timeutil import from_epoch_us, parse_iso, to_utc_naive
+from ..timeutil import from_epoch_us
 from .base import Delete, Item, ParseContext, RecordError, Skip
+from .bluesky_record import (POST, POST_PATH, choose_time, parse_time, post_url, record_fields, split_uri, text_or_none,
+                             tid_time)
 
 NAME = "bluesky"
 PLATFORM = "bluesky"
 INPUT = "json"
 
-POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
-_MENTION = "app.bsky.richtext.facet#mention"
-_LINK = "app.bsky.richtext.facet#link"
 _VIEW_RECORD = "app.bsky.embed.record#viewRecord"
 _REASON_REPOST = "app.bsky.feed.defs#reasonRepost"
-_POST_PATH = "/app.bsky.feed.post/"
 _NOUNS = {POST: "post", REPOST: "repost"}
 
-# Bluesky opened in 2022-2023; an earlier createdAt is a client's invention (or an import).
-EARLIEST_CLIENT_TIME = datetime(2022, 1, 1)
-_SLACK = timedelta(days=1)
-_TID_ALPHABET = {c: i for i, c in enumerate("234567abcdefghijklmnopqrstuvwxyz")}
-_REPLACED_WARNING = "Bluesky createdAt implausible (set by the client); replaced by the server time"
-_INVALID_WARNING = "Bluesky createdAt implausible and no plausible server time; created_at left empty"
 
 
 # --- recognising ----------------------------------------------------------------------
@@ -195,13 +187,13 @@ def _view_post(uri: str, author: Any, record: dict[str, Any], view: dict[str, An
     did, _, rkey = split_uri(uri)
     author = author if isinstance(author, dict) else {}
     handle = author.get("handle")
-    server = _parse_time(view.get("indexedAt"))
+    server = parse_time(view.get("indexedAt"))
     created, source = choose_time(record.get("createdAt"), server, rkey, ctx)
     shown = handle if isinstance(handle, str) and handle and handle != "handle.invalid" else did
     return new_post(
         platform=PLATFORM, post_id=uri, url=post_url(shown, rkey),
-        author_id=_str(author.get("did")) or did, author_handle=_str(handle),
-        author_name=_str(author.get("displayName")),
+        author_id=text_or_none(author.get("did")) or did, author_handle=text_or_none(handle),
+        author_name=text_or_none(author.get("displayName")),
         author_followers=_int(author.get("followersCount")), author_following=_int(author.get("followsCount")),
         author_verified=_verified(author), created_at=created, time_source=source,
         like_count=_int(view.get("likeCount")), repost_count=_int(view.get("repostCount")),
@@ -215,20 +207,16 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _repost_from_reason(reason: dict[str, Any], view: dict[str, Any], ctx: ParseContext) -> dict[str, Any]:
     """A newer feed's repost reason names the repost record; the repost carries the post's text."""
     by = reason["by"] if isinstance(reason.get("by"), dict) else {}
     did, _, rkey = split_uri(reason["uri"])
-    created = _parse_time(reason.get("indexedAt")) or tid_time(rkey)
+    created = parse_time(reason.get("indexedAt")) or tid_time(rkey)
     fields = record_fields(view["record"])
     fields.update(kind="repost", reposted_post_id=view["uri"], reply_to_post_id=None, reply_to_author_id=None,
                   quoted_post_id=None, conversation_id=None)
-    return new_post(platform=PLATFORM, post_id=reason["uri"], author_id=_str(by.get("did")) or did,
-                    author_handle=_str(by.get("handle")), author_name=_str(by.get("displayName")),
+    return new_post(platform=PLATFORM, post_id=reason["uri"], author_id=text_or_none(by.get("did")) or did,
+                    author_handle=text_or_none(by.get("handle")), author_name=text_or_none(by.get("displayName")),
                     author_verified=_verified(by), created_at=created,
                     time_source="source" if created else "invalid", collected=True, **fields)
 
@@ -243,7 +231,7 @@ def _quoted_view(embed: Any) -> dict[str, Any] | None:
     if not isinstance(inner, dict) or inner.get("$type") != _VIEW_RECORD:
         return None
     uri, value = inner.get("uri"), inner.get("value")
-    if isinstance(uri, str) and _POST_PATH in uri and isinstance(value, dict) and value.get("createdAt"):
+    if isinstance(uri, str) and POST_PATH in uri and isinstance(value, dict) and value.get("createdAt"):
         return inner
     return None
 
@@ -253,150 +241,4 @@ def _verified(author: dict[str, Any]) -> bool:
     return isinstance(check, dict) and "valid" in (check.get("verifiedStatus"), check.get("trustedVerifierStatus"))
 
 
-# --- the post record ----------------------------------------------------------------------
-
-
-def record_fields(record: dict[str, Any]) -> dict[str, Any]:
-    """Text, language, kind, references and entities of an `app.bsky.feed.post` record."""
-    text = record.get("text")
-    text = text if isinstance(text, str) else ""
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    parent, root = _ref_uri(reply.get("parent")), _ref_uri(reply.get("root"))
-    quoted = _quoted_uri(record.get("embed"))
-    hashtags, mentions, urls = _entities(record, text)
-    parent_did = parent[5:].split("/", 1)[0] if parent and parent.startswith("at://") else None
-    return dict(
-        text=text, lang=_lang(record), kind="reply" if parent else "quote" if quoted else "original",
-        reply_to_post_id=parent, reply_to_author_id=parent_did, conversation_id=root, quoted_post_id=quoted,
-        hashtags=hashtags, mentions=mentions, urls=urls,
-    )
-
-
-def _entities(record: dict[str, Any], text: str) -> tuple[list[str], list[str], list[str]]:
-    """Facets give tags, mentioned DIDs and links; their byte offsets are not needed for that."""
-    tags: list[str] = []
-    mentions: list[str] = []
-    urls: list[str] = []
-    facets = record.get("facets")
-    for facet in facets if isinstance(facets, list) else ():
-        features = facet.get("features") if isinstance(facet, dict) else None
-        for feature in features if isinstance(features, list) else ():
-            if isinstance(feature, dict):
-                _take_feature(feature, tags, mentions, urls)
-    if not (isinstance(facets, list) and facets) and ("#" in text or "＃" in text):
-        from ..movement.extract import extract_hashtags  # lazy: written alongside this module
-
-        tags = extract_hashtags(text)
-    _add_outline_tags(record.get("tags"), tags)
-    _add_external_url(record.get("embed"), urls)
-    return tags, mentions, urls
-
-
-def _take_feature(feature: dict[str, Any], tags: list[str], mentions: list[str], urls: list[str]) -> None:
-    """Canonical features, plus the misspelt tag types some clients write (`#Tag`, `.tag`)."""
-    kind = feature.get("$type")
-    if kind == _MENTION:
-        if isinstance(feature.get("did"), str):
-            mentions.append(feature["did"])
-    elif kind == _LINK or kind == "app.bsky.richtext.facet.link":
-        if isinstance(feature.get("uri"), str):
-            urls.append(feature["uri"])
-    else:
-        tag = feature.get("tag", feature.get("hashtag"))
-        if isinstance(tag, str) and tag.strip("#＃ "):
-            tags.append(tag.strip().lstrip("#＃"))
-
-
-def _add_outline_tags(outline: Any, tags: list[str]) -> None:
-    """Outline tags are not in the text; they follow the inline ones, without repeats."""
-    seen = {tag.casefold() for tag in tags}
-    for tag in outline if isinstance(outline, list) else ():
-        if isinstance(tag, str) and tag.strip("#＃ ") and tag.casefold() not in seen:
-            seen.add(tag.casefold())
-            tags.append(tag.strip().lstrip("#＃"))
-
-
-def _add_external_url(embed: Any, urls: list[str]) -> None:
-    if not isinstance(embed, dict):
-        return
-    media = embed.get("media") if isinstance(embed.get("media"), dict) else embed
-    external = media.get("external")
-    uri = external.get("uri") if isinstance(external, dict) else None
-    if isinstance(uri, str) and uri and uri not in urls:
-        urls.append(uri)
-
-
-def _ref_uri(ref: Any) -> str | None:
-    return _str(ref.get("uri")) if isinstance(ref, dict) else None
-
-
-def _quoted_uri(embed: Any) -> str | None:
-    """The quoted post of a record embed; quoting a feed, list or profile is not a quote."""
-    if not isinstance(embed, dict):
-        return None
-    kind = embed.get("$type")
-    inner = embed.get("record")
-    if kind == "app.bsky.embed.recordWithMedia" and isinstance(inner, dict):
-        inner = inner.get("record")
-    elif kind != "app.bsky.embed.record":
-        return None
-    uri = _ref_uri(inner)
-    return uri if uri and _POST_PATH in uri else None
-
-
-def _lang(record: dict[str, Any]) -> str | None:
-    langs = record.get("langs", record.get("lang"))
-    return _str(langs[0] if langs else None) if isinstance(langs, list) else _str(langs)
-
-
-# --- identity and time ----------------------------------------------------------------------
-
-
-def split_uri(uri: str) -> tuple[str, str, str]:
-    """`at://did/collection/rkey` → (did, collection, rkey)."""
-    parts = uri[5:].split("/") if uri.startswith("at://") else []
-    if len(parts) != 3 or not all(parts):
-        raise RecordError("Bluesky post URI is not of the form at://did/collection/rkey")
-    return parts[0], parts[1], parts[2]
-
-
-def post_url(profile: str, rkey: str) -> str:
-    return f"https://bsky.app/profile/{profile}/post/{rkey}"
-
-
-def tid_time(rkey: str) -> datetime | None:
-    """The microsecond time a TID record key encodes (13 base32-sortable characters)."""
-    if len(rkey) != 13:
-        return None
-    value = 0
-    for char in rkey:
-        digit = _TID_ALPHABET.get(char)
-        if digit is None:
-            return None
-        value = value * 32 + digit
-    return None if value >> 63 else from_epoch_us(value >> 10)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return to_utc_naive(parse_iso(value)) if isinstance(value, str) else None
-    except (ValueError, OverflowError):
-        return None
-
-
-def choose_time(client_value: Any, server: datetime | None, rkey: str,
-                ctx: ParseContext) -> tuple[datetime | None, str]:
-    """The client's time when plausible, else a plausible server time (time_source `server`)."""
-    client = _parse_time(client_value)
-    now_limit = datetime.utcnow() + _SLACK
-    server = server if server is not None and EARLIEST_CLIENT_TIME <= server <= now_limit else None
-    if client is not None and EARLIEST_CLIENT_TIME <= client <= (server + _SLACK if server else now_limit):
-        return client, "source"
-    for candidate in (server, tid_time(rkey)):
-        if candidate is not None and EARLIEST_CLIENT_TIME <= candidate <= now_limit:
-            ctx.count("bluesky_client_time_replaced")
-            ctx.warn(_REPLACED_WARNING)
-            return candidate, "server"
-    ctx.count("bluesky_client_time_invalid")
-    ctx.warn(_INVALID_WARNING)
-    return None, "invalid"
+__all__ = ["NAME", "PLATFORM", "INPUT", "sniff", "parse", "choose_time", "post_url", "split_uri", "tid_time"]

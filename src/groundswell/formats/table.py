@@ -343,7 +343,7 @@ def _author_by_handle(values: dict[str, Any], ctx: ParseContext) -> None:
 def _bluesky_row(values: dict[str, Any], written: Any, ctx: ParseContext) -> None:
     """A Bluesky export row: the author and the time from the at:// URI where its cells are missing
     or absurd, by the same rule as the Bluesky adapter."""
-    from . import bluesky  # lazy: only Bluesky tables need it
+    from . import bluesky_record as bluesky  # lazy: only Bluesky tables need it
 
     did, _, rkey = bluesky.split_uri(values["post_id"])
     values.setdefault("author_id", did)
