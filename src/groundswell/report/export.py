@@ -91,10 +91,14 @@ _REFERENCES = (("r", "reply_to_post_id"), ("q", "quoted_post_id"), ("o", "repost
 
 
 def _posts(ctx: Context) -> pa.Table:
+    return _arrow(ctx.query, posts_sql(ctx))
+
+
+def posts_sql(ctx: Context) -> str:
     """One row per post in scope. Where the mode does not name its author: a pseudonym for the
     post id (an id finds the post, and its author, on the platform), no handle, name, text or
     link; ids of posts it refers to follow the same rule for their own authors."""
-    query, movement, privacy = ctx.query, ctx.movement, ctx.privacy
+    movement, privacy = ctx.movement, ctx.privacy
     named = privacy.notable_sql("s.")
     refs = ", ".join(f"{privacy.post_id_sql('p.platform', f'p.{column}', privacy.notable_sql(alias + '.'))} AS {column}"
                      for alias, column in _REFERENCES)
@@ -102,7 +106,7 @@ def _posts(ctx: Context) -> pa.Table:
                      for alias, column in _REFERENCES)
     tags, tag_join = _shown_tags(privacy)
     matched = "s.by_hashtag, s.by_phrase, s.families, s.variants, " if movement else ""  # nothing matched without one
-    return _arrow(query, f"""
+    return f"""
         {tags}
         SELECT s.platform, {privacy.post_id_sql('s.platform', 's.post_id', named)} AS post_id, s.created_at, s.kind,
                {privacy.pseudonym_sql('s.author_id')} AS author, {privacy.is_notable_sql('s.')} AS notable,
@@ -115,7 +119,7 @@ def _posts(ctx: Context) -> pa.Table:
                CASE WHEN p.reply_to_author_id IS NOT NULL THEN {privacy.pseudonym_sql('p.reply_to_author_id')} END AS reply_to_author,
                p.like_count, p.repost_count, p.reply_count, p.quote_count, p.source_format
         FROM {scope.SCOPE} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id {joins} {tag_join}
-        ORDER BY s.created_at, s.platform, s.post_id""")
+        ORDER BY s.created_at, s.platform, s.post_id"""
 
 
 def _shown_tags(privacy: Privacy) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from .context import Context, ReportOptions
 
 Note = Callable[[str], None]
 
-__all__ = ["ReportOptions", "as_engine", "prepare_scope", "context", "compute", "generated_at"]
+__all__ = ["ReportOptions", "as_engine", "prepare_scope", "context", "compute", "compute_figures", "generated_at"]
 
 
 def _quiet(message: str) -> None:
@@ -62,16 +62,23 @@ def compute(source: Store | Engine, movement: Movement | None, options: ReportOp
     it never writes)."""
     query = prepare_scope(source, movement, writable, options.workers, note=note)
     ctx = context(query, movement, options, writable)
-    wanted = set(keys) if keys is not None else None
     figures: dict[str, Any] = {
         "groundswell_version": __version__,
         "settings": ctx.options.as_dict(),
         "movement": movement.as_dict() if movement else None,
     }
-    for fig in registry.FIGURES:
-        if wanted is None or fig.key in wanted:
-            figures[fig.key] = fig.compute(ctx)
-    basis = people.basis(query.query, scope.SCOPE)
+    return {**figures, **compute_figures(ctx, keys)}
+
+
+def compute_figures(ctx: Context, keys: Iterable[str] | None = None, run: Callable[[Callable[[], Any]], Any] | None = None
+                    ) -> dict[str, Any]:
+    """The registry's figures (or those of `keys`) over a prepared context; `run` wraps each
+    computation (the dashboard's time limit). People figures say unknown where no author is known."""
+    wanted = set(keys) if keys is not None else None
+    run = run or (lambda work: work())
+    figures = {fig.key: run(lambda fig=fig: fig.compute(ctx)) for fig in registry.FIGURES
+               if wanted is None or fig.key in wanted}
+    basis = people.basis(ctx.query.query, scope.SCOPE)
     if "headline" in figures:
         figures["headline"]["people"] = basis
     return figures if basis["known"] else people.unknown_people(figures)

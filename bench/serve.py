@@ -1,0 +1,81 @@
+"""The dashboard's API on large stores: median answer times of the main view and of filtered views.
+
+Usage: python bench/serve.py [--sizes 1e5,1e6,1e7] [--runs 5]
+
+The stores are bench/report_scale.py's synthetic ones (built once, reused). For each size a
+real `groundswell serve` app runs on 127.0.0.1 (uvicorn in a thread), and plain HTTP
+requests time `/api/stats` (the page's main view), `/api/stats` with a kind, a family and a
+six-hour window, and `/api/posts` (one page of the explore table). The first request, which
+takes the snapshot and builds the scope, is timed apart as the start-up. Targets (issue 14):
+main view under 300 ms and a filtered view under 1 s at 10^7 posts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from report_scale import OUT, build  # noqa: E402
+
+TARGETS = {"main view": 0.300, "filtered": 1.0}
+
+
+def views(series_start: str) -> dict[str, str]:
+    return {"main view": "/api/stats", "kind=repost": "/api/stats?kind=repost", "family=core": "/api/stats?family=core",
+            "6-hour window": f"/api/stats?from={series_start}&to={series_start[:11]}{int(series_start[11:13]) + 6:02d}:00Z",
+            "explore page": "/api/posts?page=3&size=50"}
+
+
+def run_size(n: int, runs: int) -> list[dict[str, Any]]:
+    from serve_harness import get, running
+
+    from groundswell.movement.definition import load_builtin
+
+    db, _, _ = build(n, OUT / f"report-{n}")
+    began = time.perf_counter()
+    with running(str(db), load_builtin("metoo"), time_limit=120) as base:
+        status, _, body = get(base + "/api/stats")
+        startup = time.perf_counter() - began
+        first = json.loads(body)["volume"]["series"]
+        start = (first[len(first) // 2]["t"] if first else "2017-10-15T20:00") + "Z"
+        rows = [{"size": n, "view": "start-up (snapshot and scope)", "median_s": round(startup, 3), "runs": 1}]
+        for name, path in views(start).items():
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                status, _, _ = get(base + path)
+                times.append(time.perf_counter() - t0)
+                assert status == 200, (name, status)
+            rows.append({"size": n, "view": name, "median_s": round(statistics.median(times), 3), "runs": runs})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e5,1e6")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    for size in args.sizes.split(","):
+        rows += run_size(int(float(size)), args.runs)
+    for row in rows:
+        target = TARGETS["main view"] if row["view"] == "main view" else TARGETS["filtered"] if "start-up" not in row["view"] \
+            and row["view"] != "explore page" else None
+        verdict = "" if target is None else f"  target {target:g} s: {'met' if row['median_s'] <= target else 'missed'}" \
+                                            f" ({row['median_s'] / target:.1f}x)"
+        print(f"{row['size']:>10,} posts  {row['view']:<32} {row['median_s']:8.3f} s{verdict}")
+    (OUT / "serve.json").write_text(json.dumps(rows, indent=2))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

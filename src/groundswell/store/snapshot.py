@@ -1,0 +1,43 @@
+"""A read-only snapshot of a store in memory, so a long-lived reader never holds the file.
+
+DuckDB lets one process write a file, and while any process has it open, even read-only,
+no other can write it. A dashboard that kept the store open would block `ingest` and
+`watch` for as long as it runs. A snapshot attaches the file read-only for the moment it
+takes to copy its tables into an in-memory database, then lets go; the reader works on the
+copy, and takes a new one when the file changes. The cost is memory: the copy holds the
+post table (see docs/serve.md).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ..errors import GroundswellError, StoreBusy
+from .duckdb_store import Store, memory_limit
+
+
+def snapshot(path: str) -> Store:
+    """A Store over an in-memory copy of every table of the store at `path` (read-only)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS source (READ_ONLY)")
+    except duckdb.IOException as exc:
+        con.close()
+        if "lock" in str(exc).lower():
+            raise StoreBusy(f"{path}: store is busy (a writer holds it); the last snapshot is kept") from None
+        raise GroundswellError(f"{path}: cannot open the store ({str(exc).splitlines()[0]})") from None
+    try:
+        tables = [name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'source' AND schema_name = 'main'").fetchall()]
+        if "posts" not in tables:
+            raise GroundswellError(f"{path}: not a groundswell store (run `groundswell ingest` first)")
+        for name in tables:
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM source.main."{name}"')
+    finally:
+        con.execute("DETACH source")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    store = Store.__new__(Store)  # the Store API over this connection, never written back
+    store.path, store.read_only, store.con = path, True, con
+    return store
