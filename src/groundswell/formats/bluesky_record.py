@@ -77,6 +77,8 @@ def _take_feature(feature: dict[str, Any], tags: list[str], mentions: list[str],
 
 def _add_outline_tags(outline: Any, tags: list[str]) -> None:
     """Outline tags are not in the text; they follow the inline ones, without repeats."""
+    if not outline:
+        return
     seen = {tag.casefold() for tag in tags}
     for tag in outline if isinstance(outline, list) else ():
         if isinstance(tag, str) and tag.strip("#＃ ") and tag.casefold() not in seen:

@@ -94,3 +94,22 @@ def _int(value: Any) -> int:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() + "Z" if moment is not None else None
+
+
+LIVE_COLUMNS = ("source", "platform", "endpoint", "cursor", "first_event_at", "last_event_at", "last_commit_at", "events",
+                "posts", "reconnects", "rate_limit_waits", "rate_limit_wait_seconds")
+
+
+def live(query: Query) -> dict[str, Any]:
+    """Every live source a `groundswell watch` recorded (watch/ledger.py), and its gaps."""
+    tables = {name for (name,) in query("SELECT table_name FROM information_schema.tables")}
+    if "live_sources" not in tables:
+        return {"sources": [], "gaps": []}
+    rows = query(f"SELECT {', '.join(LIVE_COLUMNS)} FROM live_sources ORDER BY source")
+    gaps = query("SELECT source, gap_start, gap_end, seconds, reason FROM live_gaps ORDER BY source, gap_start")
+    return {"sources": [_isos(dict(zip(LIVE_COLUMNS, row))) for row in rows],
+            "gaps": [_isos(dict(zip(("source", "start", "end", "seconds", "reason"), row))) for row in gaps]}
+
+
+def _isos(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}

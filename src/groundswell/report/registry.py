@@ -94,6 +94,7 @@ def coverage_figure(ctx: Context) -> dict[str, Any]:
         "scope": in_scope,
         "not_matched": store_posts["collected"] - in_scope["posts"],
         "gaps": ctx.gaps,
+        "live": coverage.live(ctx.query),  # sources a `groundswell watch` collected from
     }
 
 

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from ..engines.duckdb import DuckDBEngine
 from ..errors import GroundswellError, StoreBusy
 from ..store.snapshot import snapshot
-from ..metrics import scope
+from ..metrics import coverage, scope
 from ..movement.definition import Movement
 from ..report.context import ReportOptions
 from ..report.figures import compute_figures, context, prepare_scope
@@ -160,19 +160,10 @@ class Dashboard:
             engine = self._fresh()
             newest, collected = engine.query("SELECT max(created_at), max(collected_at) FROM posts WHERE collected")[0]
             now = datetime.now(timezone.utc).replace(tzinfo=None)
-            sources = _live_sources(engine)
+            sources = coverage.live(engine.query)["sources"]
         return {"loaded_at": _iso(self.loaded_at), "newest_post": _iso(newest), "last_collected": _iso(collected),
                 "lag_seconds": round((now - newest).total_seconds(), 1) if newest else None, "sources": sources,
                 "version": f"{self.stamp[0]:.6f}-{self.stamp[1]}" if self.stamp else None}
-
-
-def _live_sources(engine: DuckDBEngine) -> list[dict[str, Any]]:
-    """Live sources a `groundswell watch` recorded, where the store has its table."""
-    if not engine.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'live_sources'"):
-        return []
-    cursor = engine.store.con.execute("SELECT * FROM live_sources")
-    names = [d[0] for d in cursor.description]
-    return [{k: (_iso(v) if isinstance(v, datetime) else v) for k, v in zip(names, row)} for row in cursor.fetchall()]
 
 
 def _plain(value: Any) -> Any:

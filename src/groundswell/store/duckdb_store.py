@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import duckdb
 import orjson
@@ -172,10 +173,11 @@ class Removed:
 class Store:
     """A groundswell store in one DuckDB file."""
 
-    def __init__(self, path: str | None = None, read_only: bool = False):
+    def __init__(self, path: str | None = None, read_only: bool = False, busy_wait: float | None = None):
+        """`busy_wait`: seconds to wait for another process's lock (BUSY_WAIT_SECONDS by default)."""
         self.path = default_db_path(path)
         self.read_only = read_only
-        self.con = _connect(self.path, read_only)
+        self.con = _connect(self.path, read_only, BUSY_WAIT_SECONDS if busy_wait is None else busy_wait)
         if not read_only:
             with self.guard():
                 self._create()
@@ -252,14 +254,19 @@ class Store:
         quarantined: Iterable[Quarantined] = (),
         deletes: Iterable[Delete] = (),
         source_file: str = "-",
+        bookkeeping: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> BatchCounts:
-        """Store one batch atomically: tombstones first, so a delete in the batch wins."""
+        """Store one batch atomically: tombstones first, so a delete in the batch wins.
+        `bookkeeping` runs in the same transaction (a live source's cursor), so what says how
+        far collection got can never run ahead of, or behind, what was stored."""
         counts = BatchCounts()
         with self.guard(), self._transaction():
             self._record_deletes(list(deletes), source_file)
             if posts.num_rows:
                 counts = self._upsert(posts)
             self._record_quarantine(list(quarantined))
+            if bookkeeping is not None:
+                bookkeeping(self.con)
         return counts
 
     def forget(self, deletes: list[Delete], source_file: str) -> Removed:
@@ -403,11 +410,11 @@ def write_error(path: str, exc: BaseException) -> StoreWriteError:
 DEFAULT_MEMORY_LIMIT = "3GB"
 
 
-def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(path: str, read_only: bool, busy_wait: float) -> duckdb.DuckDBPyConnection:
     if read_only and not os.path.exists(path):
         raise GroundswellError(f"{path}: no such store (run `groundswell ingest` first, or pass --db)")
     try:
-        con = duckdb.connect(path, read_only=read_only)
+        con = _open(path, read_only, busy_wait)
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
@@ -419,6 +426,24 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar = false")  # the CLI owns the terminal
     con.execute(f"SET memory_limit = '{memory_limit()}'")
     return con
+
+
+BUSY_WAIT_SECONDS = 5.0
+
+
+def _open(path: str, read_only: bool, busy_wait: float) -> duckdb.DuckDBPyConnection:
+    """A command that meets another process's lock waits a little: `groundswell watch` holds
+    the store only for its brief commits (watch/sink.py), so a reader, or a report that caches
+    languages, gets in between two of them. A long writer (an ingest) still answers busy after
+    BUSY_WAIT_SECONDS."""
+    deadline = time.monotonic() + busy_wait
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def memory_limit() -> str:

@@ -10,17 +10,19 @@ post table (see docs/serve.md).
 
 from __future__ import annotations
 
+import time
+
 import duckdb
 
 from ..errors import GroundswellError, StoreBusy
-from .duckdb_store import Store, memory_limit
+from .duckdb_store import BUSY_WAIT_SECONDS, Store, memory_limit
 
 
 def snapshot(path: str) -> Store:
     """A Store over an in-memory copy of every table of the store at `path` (read-only)."""
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS source (READ_ONLY)")
+        _attach(con, path)
     except duckdb.IOException as exc:
         con.close()
         if "lock" in str(exc).lower():
@@ -41,3 +43,16 @@ def snapshot(path: str) -> Store:
     store = Store.__new__(Store)  # the Store API over this connection, never written back
     store.path, store.read_only, store.con = path, True, con
     return store
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Attach read-only, waiting out a watch's brief commit (as Store does)."""
+    deadline = time.monotonic() + BUSY_WAIT_SECONDS
+    while True:
+        try:
+            con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS source (READ_ONLY)")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)

@@ -1,0 +1,135 @@
+"""The Jetstream path of `groundswell watch`: sustained events/s beside the raw receive rate.
+
+Usage: python bench/watch.py [--events 200000] [--runs 3] [--minutes 2]
+
+A local Jetstream replay server (tests/watch_servers.py) serves SYNTHETIC post events as
+fast as the socket takes them. Measured in the same run, medians of --runs:
+- raw: a websockets client that only receives the frames (the receive limit);
+- groundswell: receive, decode, parse with the Bluesky adapter, match, and commit to a
+  DuckDB store with the cursor, until every event is committed.
+Then a steady replay of --minutes at a fixed rate samples the watch's memory every 5 s, to
+show that it stays flat. Targets (issue 13): >= 20,000 events/s on one core, and >= 0.5 of
+the raw receive rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from watch_servers import Jetstream, synthetic_events  # noqa: E402
+
+
+async def raw_receive(url: str, n: int) -> float:
+    import websockets
+
+    began = time.perf_counter()
+    async with websockets.connect(url + "?wantedCollections=app.bsky.feed.post", max_size=1 << 24,
+                                  compression=None) as socket:  # as the watch connects
+        got = 0
+        async for _ in socket:
+            got += 1
+            if got >= n:
+                break
+    return time.perf_counter() - began
+
+
+def groundswell_receive(url: str, n: int, db: str) -> float:
+    from groundswell.watch import jetstream
+    from groundswell.watch.sink import Sink
+
+    sink = Sink(db, "bench", "bluesky", url, "bluesky", None)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+
+        async def until_all() -> None:
+            while sink.totals["events"] < n:
+                await asyncio.sleep(0.01)
+            stop.set()
+
+        watcher = asyncio.create_task(until_all())
+        await jetstream.run(url, sink, stop, {})
+        watcher.cancel()
+
+    began = time.perf_counter()
+    asyncio.run(main())
+    while sink.buffer:
+        sink.commit()
+    return time.perf_counter() - began
+
+
+def steady(url_server: Jetstream, minutes: float, db: str) -> list[tuple[float, float]]:
+    """RSS (MiB) of this process every 5 s while the watch follows a steady stream."""
+    import threading
+
+    from groundswell.watch import jetstream
+    from groundswell.watch.sink import Sink
+
+    samples: list[tuple[float, float]] = []
+    sink = Sink(db, "steady", "bluesky", "steady", "bluesky", None)
+    began = time.monotonic()
+
+    def sample() -> None:
+        while time.monotonic() - began < minutes * 60:
+            samples.append((round(time.monotonic() - began), _rss_mib()))
+            time.sleep(5)
+
+    threading.Thread(target=sample, daemon=True).start()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(minutes * 60, stop.set)
+        await jetstream.run(url_server.start(), sink, stop, {})
+
+    asyncio.run(main())
+    return samples
+
+
+def _rss_mib() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--minutes", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    events = synthetic_events(args.events, 1_765_000_000_000_000, every_other_movement=True)
+    posts = sum(1 for e in events if e["commit"]["collection"] == "app.bsky.feed.post")
+    server = Jetstream(events)
+    url = server.start()
+    raw, ours = [], []
+    for run in range(args.runs):
+        raw.append(asyncio.run(raw_receive(url, posts)))
+        with tempfile.TemporaryDirectory() as folder:
+            ours.append(groundswell_receive(url, posts, str(Path(folder) / "w.duckdb")))
+    server.stop()
+    raw_rate, our_rate = posts / statistics.median(raw), posts / statistics.median(ours)
+    print(f"raw websocket receive: {raw_rate:,.0f} events/s (median of {args.runs})")
+    print(f"groundswell watch (receive, parse, match, commit): {our_rate:,.0f} events/s, "
+          f"{our_rate / raw_rate:.2f} of the raw rate; target >= 20,000 events/s and >= 0.5: "
+          f"{'met' if our_rate >= 20_000 and our_rate >= 0.5 * raw_rate else 'missed'}")
+    if args.minutes > 0:
+        slow = Jetstream(synthetic_events(int(args.minutes * 60 * 2000), 1_766_000_000_000_000), rate=2000)
+        with tempfile.TemporaryDirectory() as folder:
+            samples = steady(slow, args.minutes, str(Path(folder) / "s.duckdb"))
+        slow.stop()
+        print("memory while following 2,000 events/s: " + ", ".join(f"{t}s {m:.0f} MiB" for t, m in samples))
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
