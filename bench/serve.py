@@ -29,10 +29,13 @@ from report_scale import OUT, build  # noqa: E402
 TARGETS = {"main view": 0.300, "filtered": 1.0}
 
 
-def views(series_start: str) -> dict[str, str]:
+def views(middle: str) -> dict[str, str]:
+    from datetime import datetime, timedelta
+
+    start = datetime.fromisoformat(middle)
+    window = f"from={start:%Y-%m-%dT%H:%M}Z&to={start + timedelta(hours=6):%Y-%m-%dT%H:%M}Z"
     return {"main view": "/api/stats", "kind=repost": "/api/stats?kind=repost", "family=core": "/api/stats?family=core",
-            "6-hour window": f"/api/stats?from={series_start}&to={series_start[:11]}{int(series_start[11:13]) + 6:02d}:00Z",
-            "explore page": "/api/posts?page=3&size=50"}
+            "6-hour window": f"/api/stats?{window}", "explore page": "/api/posts?page=3&size=50"}
 
 
 def run_size(n: int, runs: int) -> list[dict[str, Any]]:
@@ -45,17 +48,20 @@ def run_size(n: int, runs: int) -> list[dict[str, Any]]:
     with running(str(db), load_builtin("metoo"), time_limit=120) as base:
         status, _, body = get(base + "/api/stats")
         startup = time.perf_counter() - began
-        first = json.loads(body)["volume"]["series"]
-        start = (first[len(first) // 2]["t"] if first else "2017-10-15T20:00") + "Z"
-        rows = [{"size": n, "view": "start-up (snapshot and scope)", "median_s": round(startup, 3), "runs": 1}]
-        for name, path in views(start).items():
+        series = json.loads(body)["volume"]["series"]
+        middle = series[len(series) // 2]["t"] if series else "2017-10-15T20:00"
+        rows = [{"size": n, "view": "start-up (snapshot, scope, first main view)", "median_s": round(startup, 3), "runs": 1}]
+        for name, path in views(middle).items():
             times = []
-            for _ in range(runs):
+            for run in range(runs + 1):  # the first ask computes; the others are answered from the cache
                 t0 = time.perf_counter()
                 status, _, _ = get(base + path)
                 times.append(time.perf_counter() - t0)
                 assert status == 200, (name, status)
-            rows.append({"size": n, "view": name, "median_s": round(statistics.median(times), 3), "runs": runs})
+            rows.append({"size": n, "view": name + " (first)", "median_s": round(times[0], 3), "runs": 1})
+            if name != "explore page":
+                rows.append({"size": n, "view": name + " (again)", "median_s": round(statistics.median(times[1:]), 3),
+                             "runs": runs})
     return rows
 
 
@@ -68,8 +74,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     for size in args.sizes.split(","):
         rows += run_size(int(float(size)), args.runs)
     for row in rows:
-        target = TARGETS["main view"] if row["view"] == "main view" else TARGETS["filtered"] if "start-up" not in row["view"] \
-            and row["view"] != "explore page" else None
+        view = row["view"]
+        target = TARGETS["main view"] if view.startswith("main view") else None if "start-up" in view or \
+            "explore" in view else TARGETS["filtered"]
         verdict = "" if target is None else f"  target {target:g} s: {'met' if row['median_s'] <= target else 'missed'}" \
                                             f" ({row['median_s'] / target:.1f}x)"
         print(f"{row['size']:>10,} posts  {row['view']:<32} {row['median_s']:8.3f} s{verdict}")

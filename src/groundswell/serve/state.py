@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -28,6 +29,7 @@ from ..report.figures import compute_figures, context, prepare_scope
 from .filters import Filters
 
 FULL = "gs_full"
+CACHED_VIEWS = 64
 PAGE_SIZES = range(1, 201)
 DEFAULT_TIME_LIMIT = 20.0
 
@@ -44,6 +46,7 @@ class Dashboard:
         self.engine: DuckDBEngine | None = None
         self.stamp: tuple[float, int] | None = None
         self.loaded_at: datetime | None = None
+        self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._load()
 
     def close(self) -> None:
@@ -85,14 +88,27 @@ class Dashboard:
     # --- answers ----------------------------------------------------------------------------
 
     def figures(self, filters: Filters, keys: Iterable[str] | None = None) -> dict[str, Any]:
-        """The report's figures over the filtered scope, from the registry's compute functions."""
+        """The report's figures over the filtered scope, from the registry's compute functions;
+        a view asked for again before the store changes is answered from the cache."""
+        wanted = tuple(sorted(keys)) if keys is not None else None
         with self.lock:
             engine = self._fresh()
-            self._narrow(engine, filters)
-            ctx = context(engine, self.movement, self.options, writable=False)
-            out: dict[str, Any] = {"settings": ctx.options.as_dict(), "filters": filters.as_dict(),
-                                   "movement": self.movement.name if self.movement else None}
-            return {**out, **compute_figures(ctx, keys, run=lambda work: self._timed(engine, work))}
+            key = (self.stamp, filters, wanted)
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            answer = self._compute(engine, filters, wanted)
+            self._cache[key] = answer
+            while len(self._cache) > CACHED_VIEWS:
+                self._cache.popitem(last=False)
+            return answer
+
+    def _compute(self, engine: DuckDBEngine, filters: Filters, keys: Iterable[str] | None) -> dict[str, Any]:
+        self._narrow(engine, filters)
+        ctx = context(engine, self.movement, self.options, writable=False)
+        out: dict[str, Any] = {"settings": ctx.options.as_dict(), "filters": filters.as_dict(),
+                               "movement": self.movement.name if self.movement else None}
+        return {**out, **compute_figures(ctx, keys, run=lambda work: self._timed(engine, work))}
 
     def posts(self, filters: Filters, page: int, size: int) -> dict[str, Any]:
         """One page of the explore table: the export's posts, privacy rules and all, paged in SQL."""
