@@ -192,3 +192,17 @@ def test_stats_report_and_export_work_while_the_watch_writes(server, tmp_path):
         assert result.returncode == 0, result.stderr[-1500:]
     assert 0 < json.loads(stats.stdout)["posts"] <= len(post_uris(served))
     assert json.loads(out)["sources"][0]["events"] > 0
+
+
+def test_an_edit_replaces_the_post_it_edits(server, tmp_path):
+    served = events(200)
+    original = next(e for e in served if e["commit"].get("record", {}).get("text", "").startswith("synthetic post 4"))
+    edit = json.loads(json.dumps(original))
+    edit["time_us"] = served[-1]["time_us"] + 1000
+    edit["commit"]["operation"] = "update"
+    edit["commit"]["record"]["text"] = "synthetic post 4, edited #MeToo"
+    srv, url = server(served + [edit])
+    watch(url, tmp_path / "e.duckdb")
+    uri = f"at://{original['did']}/app.bsky.feed.post/{original['commit']['rkey']}"
+    assert one(tmp_path / "e.duckdb", f"SELECT text FROM posts WHERE post_id = '{uri}'") == [("synthetic post 4, edited #MeToo",)]
+    assert sorted(stored(tmp_path / "e.duckdb")) == sorted(post_uris(served))
