@@ -89,6 +89,7 @@ def _register() -> None:
     main.add_command(__import__(f"{__package__}.cascade", fromlist=["_"]).cascade_command)
     main.add_command(__import__(f"{__package__}.amplifiers", fromlist=["_"]).amplifiers_command)
     main.add_command(__import__(f"{__package__}.network", fromlist=["_"]).network_command)
+    main.add_command(__import__(f"{__package__}.estimate", fromlist=["_"]).estimate_command)
 
 
 _register()
