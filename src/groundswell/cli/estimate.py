@@ -67,7 +67,8 @@ def print_estimate(figures: dict[str, Any]) -> None:
     head = figures["headline"]
     console.print(f"{name}: posts {headline(head['posts'])}"
                   + (f" [{head['posts']['method']}]" if head["posts"].get("method") else ""), markup=False)
-    console.print(f"distinct people ({figures['people_basis'] or 'no author id or handle'}): "
+    basis = {"handle": "counted by handle", "author_id": "by author id", "author_id_or_handle": "by author id, else handle"}
+    console.print(f"distinct people ({basis.get(figures['people_basis'], 'no author id or handle')}): "
                   f"{headline(head['distinct_people'])}", markup=False)
     for method, result in figures["methods"].items():
         state = "used" if result.get("used") else f"not used: {result['reason']}"

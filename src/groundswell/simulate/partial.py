@@ -22,10 +22,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pathlib import Path
+
 import numpy as np
 import orjson
 
+from ..errors import GroundswellError
 from ..movement.definition import load_builtin
+from .archive import README, TRUTH, prepare
 from .model import Params, from_ms, to_ms
 from .process import simulate
 
@@ -96,7 +100,12 @@ def stream(tweets: list[Tweet], rng: random.Random) -> Partial:
         track += len(lost)
         if lost and rng.random() < NOTICE_CHANCE:
             lines.append(orjson.dumps({"limit": {"track": track, "timestamp_ms": str((minute + 1) * MINUTE_MS - 1)}}))
-    return Partial({"stream.jsonl": lines}, _truth(tweets, cap_per_minute=cap, dropped=dropped, reset_minute=iso_minute(reset_at)))
+    return Partial({_name("stream", tweets[0].ms): lines}, _truth(tweets, cap_per_minute=cap, dropped=dropped, reset_minute=iso_minute(reset_at)))
+
+
+def _name(kind: str, ms: int) -> str:
+    """The simulator's file names (archive._OURS), so that a later run may clear them."""
+    return f"synthetic-{kind}-{from_ms(ms).date().isoformat()}.jsonl"
 
 
 def iso_minute(minute: int) -> str:
@@ -105,21 +114,21 @@ def iso_minute(minute: int) -> str:
 
 def sample(tweets: list[Tweet], rng: random.Random, rate: float = 0.01) -> Partial:
     kept = [t for t in tweets if rng.random() < rate]
-    return Partial({"sample.jsonl": [tweet(t) for t in kept]}, _truth(tweets, sample_rate=rate))
+    return Partial({_name("sample", tweets[0].ms): [tweet(t) for t in kept]}, _truth(tweets, sample_rate=rate))
 
 
 def overlap(tweets: list[Tweet], rng: random.Random, collections: int = 2) -> Partial:
     files = {}
     for index, rate in enumerate(OVERLAP_RATES[:collections]):
-        files[f"collection-{'abc'[index]}.jsonl"] = [tweet(t) for t in tweets if rng.random() < rate]
+        files[_name(f"collection{'abc'[index]}", tweets[0].ms)] = [tweet(t) for t in tweets if rng.random() < rate]
     return Partial(files, _truth(tweets, capture_rates=list(OVERLAP_RATES[:collections])))
 
 
 def scrape_days(rng: random.Random, scale: float = 1.0) -> list[int]:
     """Daily counts of a burst: a quiet baseline, an onset late on day SCRAPE_ONSET, a peak the
     day after, then a decay with its own rate, with day-to-day noise (log-normal) and Poisson counts."""
-    base = rng.uniform(20, 60) * scale
-    peak = base * rng.uniform(300, 1500)
+    base = rng.uniform(10, 30) * scale
+    peak = base * rng.uniform(30, 150)
     decay = rng.uniform(0.08, 0.3)
     counts = []
     for day in range(SCRAPE_DAYS):
@@ -133,7 +142,7 @@ def scrape_days(rng: random.Random, scale: float = 1.0) -> list[int]:
     return counts
 
 
-def scrape(start: datetime, rng: random.Random, scale: float = 0.05) -> Partial:
+def scrape(start: datetime, rng: random.Random, scale: float = 1.0) -> Partial:
     """The daily burst written as tweets, one file per day, the week after the onset day left out."""
     counts = scrape_days(rng, scale)
     files: dict[str, list[bytes]] = {}
@@ -145,7 +154,7 @@ def scrape(start: datetime, rng: random.Random, scale: float = 0.05) -> Partial:
         day_tweets = [Tweet(first + int(rng.random() * 86_399_000), serial + i, rng.randrange(authors), True) for i in range(n)]
         serial += n
         if day not in missing:
-            files[f"scrape-{(start + timedelta(days=day)).date()}.jsonl"] = [tweet(t) for t in sorted(day_tweets, key=lambda t: t.ms)]
+            files[_name("scrape", first)] = [tweet(t) for t in sorted(day_tweets, key=lambda t: t.ms)]
     gap_days = [(start + timedelta(days=d)).date().isoformat() for d in missing]
     return Partial(files, {"synthetic": True, "true_movement_posts": sum(counts),
                            "missing_days": gap_days, "true_missing_posts": sum(counts[d] for d in missing),
@@ -155,10 +164,30 @@ def scrape(start: datetime, rng: random.Random, scale: float = 0.05) -> Partial:
 def build(kind: str, posts: int, seed: int, start: datetime, collections: int = 2) -> Partial:
     rng = random.Random(f"partial-{kind}-{seed}")
     if kind == "scrape":
-        return scrape(start - timedelta(days=SCRAPE_ONSET), rng)
+        midnight = datetime.combine(start.date(), datetime.min.time())
+        return scrape(midnight - timedelta(days=SCRAPE_ONSET), rng)
     tweets = full_movement(posts, seed, start)
     if kind == "stream":
         return stream(tweets, rng)
     if kind == "sample":
         return sample(tweets, rng)
     return overlap(tweets, rng, collections)
+
+
+def write_partial(folder: Path, kind: str, posts: int, seed: int, start: datetime, collections: int = 2) -> dict:
+    """Write one partial collection into `folder` (cleared of an earlier simulation) with its truth."""
+    if kind not in KINDS:
+        raise GroundswellError(f"unknown partial collection {kind!r} (known: {', '.join(KINDS)})")
+    partial = build(kind, posts, seed, start, collections)
+    prepare(folder)
+    truth = {**partial.truth, "kind": kind, "seed": seed, "files": sorted(partial.files)}
+    try:
+        for name, lines in partial.files.items():
+            (folder / name).write_bytes(b"".join(line + b"\n" for line in lines))
+        (folder / TRUTH).write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2) + b"\n")
+        (folder / README).write_text("SYNTHETIC DATA. Nothing in this folder was ever posted by anyone.\n\n"
+                                     f"A partial collection ({kind}) written by `groundswell simulate --partial`; "
+                                     f"{TRUTH} holds the true totals it misses. See docs/estimation.md.\n")
+    except OSError as exc:
+        raise GroundswellError(f"{folder}: cannot write ({exc.strerror or type(exc).__name__})") from None
+    return truth

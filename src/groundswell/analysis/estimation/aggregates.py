@@ -69,15 +69,18 @@ def limit_notices(query: Query) -> dict[str, list[tuple[int, datetime | None]]]:
     return out
 
 
-def stream_files(query: Query, files: list[str]) -> dict[str, tuple[int, int, datetime | None]]:
-    """Per stream file: (collected posts, of them in scope, last post time)."""
+def stream_minutes(query: Query, files: list[str]) -> dict[str, dict[datetime, tuple[int, int, datetime]]]:
+    """Per stream file and UTC minute: (collected posts, of them in scope, last post time)."""
     if not files:
         return {}
     names = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    rows = query(f"SELECT p.source_file, count(*), count(s.post_id), max(p.created_at) FROM posts p "
-                 f"LEFT JOIN {SCOPE} s ON s.platform = p.platform AND s.post_id = p.post_id "
-                 f"WHERE p.collected AND p.source_file IN ({names}) GROUP BY 1")
-    return {source: (int(n), int(m), last) for source, n, m, last in rows}
+    rows = query(f"SELECT p.source_file, date_trunc('minute', p.created_at), count(*), count(s.post_id), max(p.created_at) "
+                 f"FROM posts p LEFT JOIN {SCOPE} s ON s.platform = p.platform AND s.post_id = p.post_id "
+                 f"WHERE p.collected AND p.created_at IS NOT NULL AND p.source_file IN ({names}) GROUP BY 1, 2")
+    out: dict[str, dict[datetime, tuple[int, int, datetime]]] = {}
+    for source, hour, n, m, last in rows:
+        out.setdefault(source, {})[hour] = (int(n), int(m), last)
+    return out
 
 
 def histories(query: Query, key: str) -> tuple[dict[tuple[str, ...], int], Any]:

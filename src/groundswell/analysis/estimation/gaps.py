@@ -9,13 +9,13 @@ data give the same figures).
   - level: the days on both sides fit one log-linear trend (a + b*day) through the gap.
   - burst: the day before the gap is far above the days before it (an onset): a trend
     through both sides would cut the peak off. The decay seen after the gap is carried
-    back into it under two shapes, pooled half and half: exponential in days (a Hawkes
-    process with an exponential kernel) and a power law in days since the onset day (the
-    slow relaxation Crane and Sornette (2008) found in YouTube views). No day is put below
-    the geometric path from the last day before the gap to the first day after it, and the
-    interval's lower end is at most that path's total: the case where the peak came at the
-    gap's right edge. The interval is therefore wide, honestly: it spans what the data on
-    both sides allow.
+    back into it as an exponential decay in days (a Hawkes process with an exponential
+    kernel): that gives the estimate. The interval is widened to what the data on both
+    sides allow: its upper end is at least the median of a power-law decay in days since
+    the onset day (the slow relaxation Crane and Sornette (2008) found after exogenous
+    bursts, whose peak is far higher), and its lower end at most the geometric path from
+    the last day before the gap to the first day after it (the peak at the gap's right
+    edge). No day is put below that path.
 """
 
 from __future__ import annotations
@@ -64,15 +64,14 @@ def fill(series: dict[date, float], first: date, length: int) -> Gap | None:
     gap_x = np.arange(length, dtype=float)
     rng = np.random.default_rng(20171016)
     onset = before[0][1] >= ONSET_RATIO * max(np.median([n for _, n in before[1:]]), 1.0)
-    edge = None
     if onset:
         x = np.array([(d - first).days for d, _ in after], dtype=float)
         y = np.log([n for _, n in after])
         since = np.log(x + 1.0)  # days since the onset day (the day before the gap is day -1)
-        draws = np.vstack([_draws(x, y, gap_x, rng), _draws(since, y, np.log(gap_x + 1.0), rng)])
         edge = _geometric(before[0][1], after[0][1], length)
-        draws = np.maximum(draws, edge)
-        model = "burst: the decay after the gap carried back (exponential and power-law, pooled)"
+        draws = np.maximum(_draws(x, y, gap_x, rng), edge)
+        heavy = np.median(np.maximum(_draws(since, y, np.log(gap_x + 1.0), rng), edge), axis=0)
+        model = "burst: the decay after the gap carried back (exponential; power law bounds the interval)"
     else:
         points = before + after
         x = np.array([(d - first).days for d, _ in points], dtype=float)
@@ -80,11 +79,11 @@ def fill(series: dict[date, float], first: date, length: int) -> Gap | None:
         model = "level: log-linear trend through both sides"
     daily = [(float(np.median(col)), float(np.quantile(col, 0.025)), float(np.quantile(col, 0.975))) for col in draws.T]
     totals = draws.sum(axis=1)
-    low = float(np.quantile(totals, 0.025))
-    if edge is not None:
-        low = min(low, float(edge.sum()))
-        daily = [(m, min(lo, float(e)), hi) for (m, lo, hi), e in zip(daily, edge)]
-    total = (float(np.median(totals)), low, float(np.quantile(totals, 0.975)))
+    low, high = float(np.quantile(totals, 0.025)), float(np.quantile(totals, 0.975))
+    if onset:
+        low, high = min(low, float(edge.sum())), max(high, float(heavy.sum()))
+        daily = [(m, min(lo, float(e)), max(hi, float(h))) for (m, lo, hi), e, h in zip(daily, edge, heavy)]
+    total = (float(np.median(totals)), low, high)
     return Gap(first, length, model, daily, total, (len(before), len(after)))
 
 

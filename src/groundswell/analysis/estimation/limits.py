@@ -42,6 +42,7 @@ class Increments:
     """What one connection's notices say: dropped tweets by notice time, and its counters."""
 
     at: list[tuple[datetime | None, int]] = field(default_factory=list)
+    windows: list[tuple[datetime | None, datetime | None, int]] = field(default_factory=list)  # (since, at, dropped)
     counters: list[Counter] = field(default_factory=list)
     active: list[Counter] = field(default_factory=list)
 
@@ -65,11 +66,13 @@ def increments(notices: list[tuple[int, datetime | None]]) -> Increments:
             out.counters.append(counter)
             out.active.append(counter)
             step = track
-        if fits and at is not None and counter.last_at is not None:
-            counter.steps.append((at - counter.last_at).total_seconds())
+        since = counter.last_at if fits else None
+        if since is not None and at is not None:
+            counter.steps.append((at - since).total_seconds())
         counter.last, counter.last_at, counter.total = track, at, counter.total + step
         if step:
             out.at.append((at, step))
+            out.windows.append((since, at, step))
     return out
 
 

@@ -7,6 +7,8 @@ Every method returns {"used": bool, "reason": ..., "posts": {...}, "people": {..
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections import defaultdict
 from datetime import date
 from typing import Any, Callable
@@ -16,6 +18,7 @@ from . import aggregates, capture, gaps, limits, sampling
 from .aggregates import Aggregates
 
 Query = Callable[[str], list[tuple]]
+Z = capture.Z95
 
 
 def _unused(reason: str) -> dict[str, Any]:
@@ -27,38 +30,71 @@ def _figure(observed: float, estimated: float, low: float, high: float, method: 
 
 
 def limit_notices(query: Query, agg: Aggregates, whole_stream: bool) -> dict[str, Any]:
-    """`whole_stream`: the scope is every collected post, so the undelivered all count in full."""
+    """`whole_stream`: the scope is every collected post, so the undelivered all count in full.
+    Otherwise each notice's undelivered count in the share of the posts delivered since the
+    counter's previous notice that are in scope (limiting bites hardest in the burst, where
+    that share is highest, so a wider window's share would be biased)."""
     notices = aggregates.limit_notices(query)
     if not notices:
         return _unused("no stream limit notices in the store")
-    files = aggregates.stream_files(query, list(notices))
-    dropped, tail, tail_low, tail_high, by_day = 0, 0.0, 0.0, 0.0, defaultdict(int)
-    counters = 0
+    minutes = aggregates.stream_minutes(query, list(notices))
+    total, variance = 0.0, 0.0  # in-scope undelivered, and its variance
+    by_day: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    dropped, tail_total, counters = 0, 0.0, 0
     for source, rows in notices.items():
         found = limits.increments(rows)
-        counters += len(found.counters)
-        dropped += found.total
-        expected, low, high = limits.tail(found, files.get(source, (0, 0, None))[2])
-        tail, tail_low, tail_high = tail + expected, tail_low + low, tail_high + high
-        for at, step in found.at:
+        counters, dropped = counters + len(found.counters), dropped + found.total
+        window = _Windows(minutes.get(source, {}))
+        end = window.end
+        tail = limits.tail(found, end)
+        tail_total += tail[0]
+        last_at = max((at for at, _ in found.at if at is not None), default=end)
+        for since, at, step, spread in [(s, at, n, 0.0) for s, at, n in found.windows] + [(last_at, end, tail[0], tail[0])]:
+            share, low, high = (1.0, 1.0, 1.0) if whole_stream else window.share(since, at)
+            # The undelivered in scope are Binomial(step, share); the share itself is estimated
+            # (its Wilson half-width / z is its s.e.); the tail is a Poisson count (variance =
+            # mean). Windows are independent.
+            part = share * step
+            part_var = step * share * (1 - share) + ((high - low) / (2 * Z) * step) ** 2 + share**2 * spread
+            total, variance = total + part, variance + part_var
             if at is not None:
-                by_day[at.date()] += step
-    delivered = sum(n for n, _, _ in files.values())
-    in_scope = sum(m for _, m, _ in files.values())
-    exact = whole_stream or not delivered
-    share, share_low, share_high = (1.0, 1.0, 1.0) if exact else sampling.wilson(in_scope, delivered)
+                by_day[at.date()][0] += part
+                by_day[at.date()][1] += part_var
+    half = Z * math.sqrt(variance)
     method = "stream limit notices (Wu, Rizoiu and Xie 2020)"
-    posts = _figure(agg.posts, agg.posts + share * (dropped + tail), agg.posts + share_low * (dropped + tail_low),
-                    agg.posts + share_high * (dropped + tail_high), method)
-    per_day = [{"day": day.isoformat(), "estimated_posts": round(agg.by_day.get(day, (0, 0))[0] + share * n, 1),
-                "low": round(agg.by_day.get(day, (0, 0))[0] + share_low * n, 1),
-                "high": round(agg.by_day.get(day, (0, 0))[0] + share_high * n, 1), "method": method}
-               for day, n in sorted(by_day.items())]
+    posts = _figure(agg.posts, agg.posts + total, agg.posts + max(total - half, 0.0), agg.posts + total + half, method)
+    per_day = [{"day": day.isoformat(), **_around(agg.by_day.get(day, (0, 0))[0], part, part_var), "method": method}
+               for day, (part, part_var) in sorted(by_day.items())]
     return {"used": True, "posts": posts, "per_day": per_day,
             "people": {"estimated": "unknown", "reason": "a limit notice counts tweets, not their authors"},
             "notices": sum(len(rows) for rows in notices.values()), "connections": len(notices), "counters": counters,
-            "undelivered": dropped, "undelivered_after_last_notice": round(tail, 1),
-            "scope_share_of_stream": round(share, 4)}
+            "undelivered": dropped, "undelivered_after_last_notice": round(tail_total, 1)}
+
+
+def _around(observed: int, part: float, part_var: float) -> dict[str, float]:
+    half = Z * math.sqrt(part_var)
+    return {"estimated_posts": round(observed + part, 1), "low": round(observed + max(part - half, 0.0), 1),
+            "high": round(observed + part + half, 1)}
+
+
+class _Windows:
+    """A stream file's delivered posts per minute, summed over any window of notice times."""
+
+    def __init__(self, minutes: dict[Any, tuple[int, int, Any]]):
+        self.keys = sorted(minutes)
+        self.rows = [minutes[k] for k in self.keys]
+        self.end = max((row[2] for row in self.rows), default=None)
+
+    def share(self, since: Any, until: Any) -> tuple[float, float, float]:
+        """Wilson share of in-scope posts delivered in the minutes (since, until]; the whole file's
+        when that window has none (or a time is unknown)."""
+        rows = self.rows
+        if since is not None and until is not None:
+            lo = bisect.bisect_right(self.keys, since.replace(second=0, microsecond=0))
+            hi = bisect.bisect_right(self.keys, until)
+            rows = self.rows[lo:hi] if hi > lo else rows
+        n, m = sum(r[0] for r in rows), sum(r[1] for r in rows)
+        return sampling.wilson(m, n) if n else (1.0, 1.0, 1.0)
 
 
 def capture_recapture(query: Query, agg: Aggregates, people_known: bool) -> dict[str, Any]:
