@@ -47,29 +47,19 @@ def estimate_command(db: str, as_json: bool, movement: Movement | None, sample_r
     print_estimate(figures)
 
 
-def headline(figure: dict[str, Any]) -> str:
-    """"observed N, estimated M (95% interval a–b)" where an estimate exists, else "observed N"."""
-    observed = figure.get("observed")
-    text = f"observed {_n(observed)}"
-    estimated = figure.get("estimated")
-    if estimated is None:
-        return text
-    if estimated == "unknown":
-        return f"{text}, estimated unknown ({figure.get('reason', 'no method applies')})"
-    return f"{text}, estimated {_n(estimated)} (95% interval {_n(figure['low'])}–{_n(figure['high'])})"
-
-
 def print_estimate(figures: dict[str, Any]) -> None:
     from rich.console import Console
+
+    from ..analysis.estimation import describe
 
     console = Console(highlight=False)
     name = figures["movement"] or "all collected posts"
     head = figures["headline"]
-    console.print(f"{name}: posts {headline(head['posts'])}"
+    console.print(f"{name}: posts {describe(head['posts'])}"
                   + (f" [{head['posts']['method']}]" if head["posts"].get("method") else ""), markup=False)
     basis = {"handle": "counted by handle", "author_id": "by author id", "author_id_or_handle": "by author id, else handle"}
     console.print(f"distinct people ({basis.get(figures['people_basis'], 'no author id or handle')}): "
-                  f"{headline(head['distinct_people'])}", markup=False)
+                  f"{describe(head['distinct_people'])}", markup=False)
     for method, result in figures["methods"].items():
         state = "used" if result.get("used") else f"not used: {result['reason']}"
         console.print(f"  {method.replace('_', ' ')}: {state}", markup=False)

@@ -76,7 +76,15 @@ def compute(source: Store | Engine, movement: Movement | None, options: ReportOp
     figures.update(timed)
     figures.update(_audience(query, movement, options))
     figures.update(_spread(query, movement, options))
+    figures["how_big"] = _how_big(query, movement)
     return figures
+
+
+def _how_big(query: Engine, movement: Movement | None) -> dict[str, Any]:
+    """The "How big was it" section: docs/estimation.md, over the report's own scope."""
+    from ..analysis import estimation
+
+    return estimation.compute(query, movement, table=scope.SCOPE)
 
 
 def _spread(query: Engine, movement: Movement | None, options: ReportOptions) -> dict[str, Any]:

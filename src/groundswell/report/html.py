@@ -58,6 +58,7 @@ def render(figures: dict[str, Any], when: str | None = None) -> str:
     env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
+    env.filters["estimate"] = __import__("groundswell.analysis.estimation", fromlist=["describe"]).describe
     env.filters["bucket"] = lambda value: str(value).replace("T", " ")
     env.filters["when"] = lambda value: _when(value, figures["settings"]["tz"])
     style = _style()

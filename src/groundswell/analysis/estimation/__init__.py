@@ -31,9 +31,11 @@ class EstimateOptions:
     sample_rate: float | None = None
 
 
-def compute(query: Query, movement: Movement | None, options: EstimateOptions = EstimateOptions()) -> dict[str, Any]:
-    """Every estimate for the movement's posts (or all collected posts), as one JSON-ready dict."""
-    aggregates.scope(query, movement)
+def compute(query: Query, movement: Movement | None, options: EstimateOptions = EstimateOptions(),
+            table: str | None = None) -> dict[str, Any]:
+    """Every estimate for the movement's posts (or all collected posts), as one JSON-ready dict;
+    `table` is an already matched scope with the post columns (the report's)."""
+    aggregates.scope(query, movement, table)
     try:
         agg = aggregates.read(query)
         basis, unknown = _people_basis(agg)
@@ -124,4 +126,20 @@ def _per_day(agg: aggregates.Aggregates, methods: dict[str, Any], people_known: 
     return out
 
 
-__all__ = ["EstimateOptions", "Estimate", "compute", "UNKNOWN"]
+def describe(figure: dict[str, Any]) -> str:
+    """"observed N, estimated M (95% interval a–b)" where an estimate exists, else "observed N";
+    an unknown figure says so, with its reason, and never shows 0."""
+    text = f"observed {_count(figure.get('observed'))}"
+    estimated = figure.get("estimated")
+    if estimated is None:
+        return text
+    if estimated == UNKNOWN:
+        return f"{text}, estimated unknown" + (f" ({figure['reason']})" if figure.get("reason") else "")
+    return f"{text}, estimated {_count(estimated)} (95% interval {_count(figure['low'])}–{_count(figure['high'])})"
+
+
+def _count(value: Any) -> str:
+    return f"{round(value):,}" if isinstance(value, (int, float)) else str(value)
+
+
+__all__ = ["EstimateOptions", "Estimate", "compute", "describe", "UNKNOWN"]

@@ -33,16 +33,18 @@ class Aggregates:
     matched_by_hashtag: int
 
 
-def scope(query: Query, movement: Movement | None) -> None:
-    """The posts every estimate counts: the movement's matched posts, or all collected posts."""
-    carry = ("author_handle", "author_followers", "source_file")
-    if movement is None:
-        inner = ("SELECT platform, post_id, created_at, author_id, author_handle, author_followers, source_file, "
-                 "true AS by_hashtag, false AS by_phrase FROM posts WHERE collected")
+def scope(query: Query, movement: Movement | None, table: str | None = None) -> None:
+    """The posts every estimate counts: the movement's matched posts, or all collected posts.
+    `table`: a scope the caller already matched (the report's gs_scope), so nothing is matched twice."""
+    if table is not None:
+        inner = table
+    elif movement is None:
+        inner = ("(SELECT platform, post_id, created_at, author_id, author_handle, author_followers, "
+                 "true AS by_hashtag, false AS by_phrase FROM posts WHERE collected)")
     else:
-        inner = matched_posts_sql(movement, carry=carry)
+        inner = f"({matched_posts_sql(movement, carry=('author_handle', 'author_followers'))})"
     query(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT platform, post_id, created_at, author_id, author_handle, "
-          f"author_followers, source_file, by_hashtag, by_phrase, {_PERSON} AS person FROM ({inner}) AS s")
+          f"author_followers, by_hashtag, by_phrase, {_PERSON} AS person FROM {inner} AS s")
 
 
 def read(query: Query) -> Aggregates:
