@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from groundswell.formats import twitter_v1
-from groundswell.formats.base import Delete, ParseContext, RecordError, Skip
+from groundswell.formats.base import Delete, LimitNotice, ParseContext, RecordError, Skip
 from groundswell.ingest import IngestOptions, ingest
 from groundswell.store import Store
 
