@@ -216,3 +216,29 @@ def test_aurora848_reports_the_missing_week_as_estimated(aurora_store: Path):
     head = figures["headline"]["posts"]
     assert head["method"] == "collection gaps filled" and head["low"] < head["estimated"] < head["high"]
     assert figures["headline"]["distinct_people"]["estimated"] == "unknown"
+
+
+# --- the report ----------------------------------------------------------------------
+
+def test_report_headline_shows_the_estimate_only_where_one_exists(tmp_path: Path):
+    from test_report import Page
+
+    folder, truth = simulated(tmp_path, "overlap")
+    db, plain = tmp_path / "o.duckdb", tmp_path / "plain.duckdb"
+    for name in truth["files"]:
+        run("ingest", str(folder / name), "--db", str(db), "--collection", name[:-6])
+    run("ingest", str(folder / truth["files"][0]), "--db", str(plain))  # one collection: nothing to estimate
+    for store, estimated in ((db, True), (plain, False)):
+        out = tmp_path / f"{store.stem}.html"
+        run("report", "--db", str(store), "--movement", "metoo", "--out", str(out))
+        page = Page(out.read_text(encoding="utf-8"))
+        (lede,) = page.find(data_figure="how_big.headline.posts")
+        (headline,) = page.find(data_figure="how_big.posts")
+        figures = estimate(store, "--movement", "metoo")["headline"]["posts"]
+        observed = f"observed {figures['observed']:,.0f}"
+        for text in (lede["text"], headline["text"]):
+            if estimated:
+                assert text.startswith(observed + f", estimated {round(figures['estimated']):,} (95% interval ")
+            else:
+                assert text == observed
+        assert bool(page.find("table", id="how-big-overlap")) is estimated
