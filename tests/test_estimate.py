@@ -242,3 +242,20 @@ def test_report_headline_shows_the_estimate_only_where_one_exists(tmp_path: Path
             else:
                 assert text == observed
         assert bool(page.find("table", id="how-big-overlap")) is estimated
+
+
+def test_forget_removes_a_post_from_its_collections(tmp_path: Path):
+    folder, truth = simulated(tmp_path, "sample")
+    db = tmp_path / "f.duckdb"
+    run("ingest", str(folder / truth["files"][0]), "--db", str(db), "--collection", "only")
+    first = json.loads((folder / truth["files"][0]).read_text().splitlines()[0])["id_str"]
+    (tmp_path / "ids.txt").write_text(first + "\n")
+    import duckdb
+
+    def members() -> set[str]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return {row[0] for row in con.execute("SELECT post_id FROM collection_posts").fetchall()}
+
+    assert first in members()
+    run("forget", "--db", str(db), "--ids", str(tmp_path / "ids.txt"))
+    assert first not in members() and len(members()) == len((folder / truth["files"][0]).read_text().splitlines()) - 1

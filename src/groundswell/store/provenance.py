@@ -17,14 +17,22 @@ from ..formats.base import LimitNotice
 
 _MEMBERS_SQL = """
 INSERT OR IGNORE INTO collection_posts
-SELECT DISTINCT ?, platform, post_id FROM gs_members WHERE collected
+SELECT DISTINCT ?, m.platform, m.post_id FROM gs_members m
+WHERE m.collected AND EXISTS (SELECT 1 FROM posts p WHERE p.platform = m.platform AND p.post_id = m.post_id)
+"""
+# A forgotten post leaves no trace: its memberships go with it (run inside forget's transaction).
+FORGET_SQL = """
+DELETE FROM collection_posts c USING (SELECT platform, post_id FROM forget_gone UNION ALL
+                                      SELECT platform, post_id FROM forget_reposts) g
+WHERE c.platform = g.platform AND c.post_id = g.post_id
 """
 _LIMITS_SCHEMA = pa.schema([("source_line", pa.int64()), ("platform", pa.string()), ("track", pa.int64()),
                             ("noticed_at", pa.timestamp("us"))])
 
 
 def record_collection(store: Any, collection: str, posts: pa.Table) -> None:
-    """Add this batch's collected posts to `collection` (posts' key columns only)."""
+    """Add this batch's collected posts to `collection` (posts' key columns only); a post the
+    batch's own delete notices removed is not in `posts` and is not added."""
     if not posts.num_rows:
         return
     members = posts.select(["platform", "post_id", "collected"])
