@@ -278,7 +278,10 @@ class _FileIngest:
         deletes = [d for r in results for d in r.deletes]
         store = self.runner.store
         counts = store.write_batch(posts, quarantined, deletes, self.source.label)
-        _record_provenance(store, self.runner.collection, posts, [n for r in results for n in r.limits], self.source.label)
+        limits = [n for r in results for n in r.limits]
+        if not _record_provenance(store, self.runner.collection, posts, limits, self.source.label) and limits:
+            self.runner.warn(f"{self.source.label}: {len(limits)} stream limit notices not kept (a Spark lake holds "
+                             "no limit notices yet; ingest into a DuckDB store to estimate from them)")
         summary = self.runner.summary
         summary.add_counts(summary.notes, {"limit_notices": sum(len(r.limits) for r in results)} if any(r.limits for r in results) else {})
         summary.ingested += counts.new
@@ -300,14 +303,16 @@ class _FileIngest:
             self.runner.warn(f"{self.source.label}:{shown}{more}: {message}")
 
 
-def _record_provenance(store: Any, collection: str, posts: pa.Table, limits: list, source_file: str) -> None:
+def _record_provenance(store: Any, collection: str, posts: pa.Table, limits: list, source_file: str) -> bool:
     """Which collection saw each post, and the stream's limit notices (see store/provenance.py).
-    A sink without these tables (Spark's per-file hand-back) keeps the posts only."""
+    A sink without these tables (Spark's per-file hand-back) keeps the posts only: False."""
     from ..store import provenance
 
-    if isinstance(store, Store):
-        provenance.record_collection(store, collection, posts)
-        provenance.record_limits(store, collection, source_file, limits)
+    if not isinstance(store, Store):
+        return False
+    provenance.record_collection(store, collection, posts)
+    provenance.record_limits(store, collection, source_file, limits)
+    return True
 
 
 def _reason(exc: BaseException) -> str:
