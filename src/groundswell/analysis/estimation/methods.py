@@ -45,17 +45,9 @@ def limit_notices(query: Query, agg: Aggregates, whole_stream: bool) -> dict[str
         found = limits.increments(rows)
         counters, dropped = counters + len(found.counters), dropped + found.total
         window = _Windows(minutes.get(source, {}))
-        end = window.end
-        tail = limits.tail(found, end)
+        tail = limits.tail(found, window.end)
         tail_total += tail[0]
-        last_at = max((at for at, _ in found.at if at is not None), default=end)
-        for since, at, step, spread in [(s, at, n, 0.0) for s, at, n in found.windows] + [(last_at, end, tail[0], tail[0])]:
-            share, low, high = (1.0, 1.0, 1.0) if whole_stream else window.share(since, at)
-            # The undelivered in scope are Binomial(step, share); the share itself is estimated
-            # (its Wilson half-width / z is its s.e.); the tail is a Poisson count (variance =
-            # mean). Windows are independent.
-            part = share * step
-            part_var = step * share * (1 - share) + ((high - low) / (2 * Z) * step) ** 2 + share**2 * spread
+        for at, part, part_var in _in_scope(found, window, tail[0], whole_stream):
             total, variance = total + part, variance + part_var
             if at is not None:
                 by_day[at.date()][0] += part
@@ -69,6 +61,19 @@ def limit_notices(query: Query, agg: Aggregates, whole_stream: bool) -> dict[str
             "people": {"estimated": "unknown", "reason": "a limit notice counts tweets, not their authors"},
             "notices": sum(len(rows) for rows in notices.values()), "connections": len(notices), "counters": counters,
             "undelivered": dropped, "undelivered_after_last_notice": round(tail_total, 1)}
+
+
+def _in_scope(found: limits.Increments, window: "_Windows", tail: float, whole: bool) -> list[tuple[Any, float, float]]:
+    """(time, in-scope undelivered, variance) per notice window of one connection, then its tail.
+    The undelivered in scope are Binomial(step, share); the share itself is estimated (its
+    Wilson half-width / z is its s.e.); the tail is a Poisson count (variance = mean)."""
+    last_at = max((at for at, _ in found.at if at is not None), default=window.end)
+    out = []
+    for since, at, step, spread in [(s, at, n, 0.0) for s, at, n in found.windows] + [(last_at, window.end, tail, tail)]:
+        share, low, high = (1.0, 1.0, 1.0) if whole else window.share(since, at)
+        part_var = step * share * (1 - share) + ((high - low) / (2 * Z) * step) ** 2 + share**2 * spread
+        out.append((at, share * step, part_var))
+    return out
 
 
 def _around(observed: int, part: float, part_var: float) -> dict[str, float]:
