@@ -259,3 +259,15 @@ def test_forget_removes_a_post_from_its_collections(tmp_path: Path):
     assert first in members()
     run("forget", "--db", str(db), "--ids", str(tmp_path / "ids.txt"))
     assert first not in members() and len(members()) == len((folder / truth["files"][0]).read_text().splitlines()) - 1
+
+
+def test_the_headline_adds_filled_gaps_to_the_preferred_method():
+    from groundswell.analysis.estimation import _combine
+
+    base = {"observed": 100.0, "estimated": 200.0, "low": 180.0, "high": 230.0, "method": "m"}
+    gaps_used = {"used": True, "posts": {"estimated": 10.0, "low": 5.0, "high": 20.0}}
+    # The gap was filled from observed days, so it scales by the method's estimated/observed (2).
+    assert _combine([base], gaps_used, "posts", 100) == {
+        "observed": 100, "estimated": 220.0, "low": 190.0, "high": 270.0, "method": "m; collection gaps filled"}
+    assert _combine([], gaps_used, "posts", 100)["estimated"] == 110.0
+    assert _combine([], {"used": False}, "posts", 100) == {"observed": 100, "estimated": None, "method": None}
