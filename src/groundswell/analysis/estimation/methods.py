@@ -137,6 +137,8 @@ def sampling_rate(agg: Aggregates, rate: float | None, people_known: bool) -> di
                         "method": d.method})
     if people_known:
         people = sampling.unseen_people(agg.people, agg.frequencies.get(1, 0), agg.frequencies.get(2, 0), rate).as_dict()
+        people["note"] = ("a lower bound: authors who post rarely are seen least, and at a low rate the sample cannot "
+                          "show how many there are (docs/estimation.md, calibration)")
     else:
         people = {"estimated": "unknown", "reason": "no author id or handle was mapped"}
     return {"used": True, "rate": rate, "posts": posts.as_dict(), "people": people, "per_day": per_day}
