@@ -59,7 +59,8 @@ def print_estimate(figures: dict[str, Any]) -> None:
                   + (f" [{head['posts']['method']}]" if head["posts"].get("method") else ""), markup=False)
     basis = {"handle": "counted by handle", "author_id": "by author id", "author_id_or_handle": "by author id, else handle"}
     console.print(f"distinct people ({basis.get(figures['people_basis'], 'no author id or handle')}): "
-                  f"{describe(head['distinct_people'])}", markup=False)
+                  f"{describe(head['distinct_people'])}"
+                  + (f" [{head['distinct_people']['note']}]" if head["distinct_people"].get("note") else ""), markup=False)
     for method, result in figures["methods"].items():
         state = "used" if result.get("used") else f"not used: {result['reason']}"
         console.print(f"  {method.replace('_', ' ')}: {state}", markup=False)
