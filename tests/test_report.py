@@ -209,7 +209,7 @@ class Page(HTMLParser):
 
 
 SECTIONS = ("headline", "volume", "hashtag-phrase", "families", "platforms-languages", "co-hashtags",
-            "participants", "trends", "cascades", "amplifiers", "network", "coverage")
+            "participants", "how-big", "trends", "cascades", "amplifiers", "network", "coverage")
 
 
 def test_every_section_is_present(synthetic):

@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from groundswell.formats import twitter_v1
-from groundswell.formats.base import Delete, ParseContext, RecordError, Skip
+from groundswell.formats.base import Delete, LimitNotice, ParseContext, RecordError, Skip
 from groundswell.ingest import IngestOptions, ingest
 from groundswell.store import Store
 
@@ -262,7 +262,7 @@ def test_the_later_copy_of_a_tweet_wins(shared_data: Path, tmp_path: Path):
     assert length == len(full_text_of(seen[twice[0]]))
 
 
-def test_delete_notice_removes_the_tweet_and_limits_are_skipped(tmp_path: Path):
+def test_delete_notice_removes_the_tweet_and_limits_are_kept(tmp_path: Path):
     # Synthetic: a made-up tweet, a delete notice for it, and a stream limit notice.
     tweet = synthetic_tweet(1600000000000000001)
     deleted_ms = 1700000000123
@@ -271,7 +271,10 @@ def test_delete_notice_removes_the_tweet_and_limits_are_skipped(tmp_path: Path):
     limit = {"limit": {"track": 12, "timestamp_ms": "1700000000999"}}
     other = synthetic_tweet(1600000000000000002)
     store, summary = run_ingest(tmp_path, write_lines(tmp_path / "synthetic.jsonl", tweet, delete, limit, other))
-    assert (summary.read, summary.skipped, summary.deleted, summary.rejected) == (4, 1, 1, 0)
+    assert (summary.read, summary.skipped, summary.deleted, summary.rejected) == (4, 0, 1, 0)
+    assert summary.notes["limit_notices"] == 1
+    assert store.sql("SELECT source_line, track, noticed_at FROM limit_notices") == [
+        (3, 12, datetime(1970, 1, 1) + timedelta(milliseconds=1700000000999))]
     assert [r[0] for r in store.sql("SELECT post_id FROM posts")] == ["1600000000000000002"]
     tombstone = store.sql("SELECT target_id, deleted_at FROM tombstones")
     assert tombstone == [("1600000000000000001", datetime(1970, 1, 1) + timedelta(milliseconds=deleted_ms))]
@@ -317,7 +320,10 @@ def test_extended_mode_and_a_pre_snowflake_id():
 
 
 def test_parse_yields_skip_and_delete_items():
-    assert list(twitter_v1.parse({"limit": {"track": 1}}, ParseContext())) == [Skip(twitter_v1._CONTROL["limit"])]
+    assert list(twitter_v1.parse({"limit": {"track": 1}}, ParseContext())) == [LimitNotice("twitter", 1, None)]
+    assert list(twitter_v1.parse({"scrub_geo": {"user_id": 1}}, ParseContext())) == [Skip(twitter_v1._CONTROL["scrub_geo"])]
+    with pytest.raises(RecordError, match="limit.track"):
+        list(twitter_v1.parse({"limit": {"track": "many"}}, ParseContext()))
     (item,) = twitter_v1.parse({"delete": {"status": {"id_str": "5"}}}, ParseContext())
     assert item == Delete("twitter", "5", None, "deleted")
     with pytest.raises(RecordError, match="id_str"):

@@ -91,6 +91,7 @@ def _register() -> None:
     main.add_command(__import__(f"{__package__}.network", fromlist=["_"]).network_command)
     main.add_command(__import__(f"{__package__}.serve", fromlist=["_"]).serve_command)
     main.add_command(__import__(f"{__package__}.watch", fromlist=["_"]).watch_command)
+    main.add_command(__import__(f"{__package__}.estimate", fromlist=["_"]).estimate_command)
 
 
 _register()

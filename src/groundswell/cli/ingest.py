@@ -34,10 +34,14 @@ from .options import db_option, json_option
 @click.option("--force", is_flag=True, help="Read files again even if they were ingested before.")
 @click.option("--batch-rows", type=click.IntRange(1), default=100_000, show_default=True,
               help="Records per atomic write; smaller batches lose less work to an interruption.")
+@click.option("--collection", metavar="NAME",
+              help="Name the collection these files belong to (default: one per ingest command). Overlapping "
+                   "collections feed `groundswell estimate`'s capture-recapture.")
 @engine_options
 def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: str | None, preset: str | None,
                    mapping: tuple[str, ...], mapping_file: str | None, tz: str | None, delimiter: str | None,
-                   no_accent_fold: bool, no_infer_kinds: bool, workers: int, force: bool, batch_rows: int, engine: EngineChoice) -> None:
+                   no_accent_fold: bool, no_infer_kinds: bool, workers: int, force: bool, batch_rows: int,
+                   collection: str | None, engine: EngineChoice) -> None:
     """Read PATHS (files, directories, globs, or - for stdin) into the store.
 
     Formats are recognised from content; .gz and .zst are read transparently. Re-ingesting
@@ -56,6 +60,7 @@ def ingest_command(paths: tuple[str, ...], db: str, as_json: bool, format_name: 
         workers=workers,
         force=force,
         batch_rows=batch_rows,
+        collection=collection,
     )
     from ..report.terminal import Reporter
 

@@ -31,8 +31,15 @@ def _start(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
 @click.option("--seed", type=int, default=1, show_default=True, help="The same seed writes the same bytes.")
 @click.option("--start", callback=_start, metavar="ISO",
               help="UTC start of the collection. Default: 2017-10-15T12:00Z (Twitter), 2024-10-15T12:00Z (Bluesky).")
+@click.option("--partial", type=click.Choice(["stream", "sample", "overlap", "scrape"]),
+              help="Instead, write one partial collection of the full movement, with its true totals in truth.json: "
+                   "a rate-limited stream with limit notices, a 1%% sample, overlapping collections, or a daily "
+                   "scrape missing the week after the onset (see docs/estimation.md).")
+@click.option("--collections", type=click.IntRange(2, 3), default=2, show_default=True,
+              help="With --partial overlap: how many overlapping collections.")
 @json_option
-def simulate_command(out_dir: Path, fmt: str, posts: int, seed: int, start: datetime | None, as_json: bool) -> None:
+def simulate_command(out_dir: Path, fmt: str, posts: int, seed: int, start: datetime | None, partial: str | None,
+                     collections: int, as_json: bool) -> None:
     """Write a synthetic #MeToo-like movement into OUT_DIR, with its exact ground truth.
 
     A quiet baseline, a call to action, a self-exciting burst of replies, reposts and
@@ -44,6 +51,9 @@ def simulate_command(out_dir: Path, fmt: str, posts: int, seed: int, start: date
     """
     from ..simulate import write_simulation
 
+    if partial:
+        _write_partial(out_dir, partial, posts, seed, start, collections, as_json)
+        return
     truth = write_simulation(out_dir, fmt, posts=posts, seed=seed, start=start)
     if as_json:
         click.echo(orjson.dumps(truth, option=orjson.OPT_INDENT_2).decode())
@@ -55,3 +65,16 @@ def simulate_command(out_dir: Path, fmt: str, posts: int, seed: int, start: date
                f"({gap['posts_lost']} posts not written)")
     click.echo(f"  ground truth: {out_dir / 'truth.json'}")
     click.echo(f"next: groundswell ingest '{out_dir}/synthetic-*' --db simulated.duckdb")
+
+
+def _write_partial(out_dir: Path, kind: str, posts: int, seed: int, start: datetime | None, collections: int,
+                   as_json: bool) -> None:
+    from ..simulate.model import TWITTER_START
+    from ..simulate.partial import write_partial
+
+    truth = write_partial(out_dir, kind, posts, seed, start or TWITTER_START, collections)
+    if as_json:
+        click.echo(orjson.dumps(truth, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(f"wrote a synthetic partial collection ({kind}, seed {seed}) to {out_dir}/: {len(truth['files'])} files; "
+               f"true totals in {out_dir / 'truth.json'}")

@@ -2,8 +2,8 @@
 
 An adapter is a module with NAME, `sniff(record)` and `parse(record, ctx)`. It turns one
 source record (a parsed JSON value, or a CSV row as a dict) into zero or more items:
-post dicts made with `model.new_post`, `Skip` for payloads that are not posts, and
-`Delete` for compliance deletions. A record it cannot read raises `RecordError`, which
+post dicts made with `model.new_post`, `Skip` for payloads that are not posts,
+`Delete` for compliance deletions, and `LimitNotice` for a stream's undelivered counts. A record it cannot read raises `RecordError`, which
 quarantines that record and lets the rest of the file go on.
 """
 
@@ -35,7 +35,20 @@ class Delete:
     author: bool = False
 
 
-Item = Union[dict, Skip, Delete]
+@dataclass(frozen=True)
+class LimitNotice:
+    """A stream's count of matching posts it did not deliver (Twitter v1.1 `limit.track`).
+
+    `track` is cumulative since the connection opened, per stream shard; the store keeps every
+    notice so that estimation can take the increments (see analysis/estimation/limits.py).
+    """
+
+    platform: str
+    track: int
+    at: Any = None  # datetime (UTC, naive) or None
+
+
+Item = Union[dict, Skip, Delete, LimitNotice]
 
 
 @dataclass

@@ -3,8 +3,9 @@
 A v1.1 tweet carries the tweets it refers to in full (`retweeted_status`, `quoted_status`),
 so one record yields the collected tweet and, with collected=False, each embedded tweet.
 A retweet's own `text` is cut at 140 characters; its text is rebuilt from the original's
-full text, keeping the `RT @handle: ` form. Stream control messages are skipped, and
-delete notices become deletions, so that a deleted tweet never reaches the store.
+full text, keeping the `RT @handle: ` form. Stream control messages are skipped, limit
+notices are kept (they count what the stream did not deliver), and delete notices become
+deletions, so that a deleted tweet never reaches the store.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Iterator
 from ..model import new_post
 from ..timeutil import from_epoch_us, parse_twitter_date, snowflake_time
 from .twitter_common import unescape_text
-from .base import Delete, Item, ParseContext, RecordError, Skip
+from .base import Delete, Item, LimitNotice, ParseContext, RecordError, Skip
 
 NAME = "twitter-v1"
 PLATFORM = "twitter"
@@ -23,7 +24,6 @@ INPUT = "json"
 
 # Stream messages that are not posts, and why nothing is stored for them.
 _CONTROL = {
-    "limit": "twitter v1.1 stream limit notice (not posts)",
     "scrub_geo": "twitter v1.1 scrub_geo notice (no location is stored)",
     "status_withheld": "twitter v1.1 status_withheld notice (withheld in some countries, not deleted)",
     "user_withheld": "twitter v1.1 user_withheld notice (withheld in some countries, not deleted)",
@@ -49,7 +49,20 @@ def sniff(record: Any) -> bool:
         return isinstance(statuses, list) and (not statuses or _is_tweet(statuses[0]))
     if "delete" in record and "user" not in record:
         return _deleted_status(record["delete"]) is not None
-    return _is_tweet(record) or _control_key(record) is not None
+    return _is_tweet(record) or _is_limit(record) or _control_key(record) is not None
+
+
+def _is_limit(record: dict) -> bool:
+    """`{"limit": {"track": N, "timestamp_ms": "..."}}`: one key (tool marks aside), a count."""
+    return record.keys() - _TOOL_KEYS == {"limit"} and isinstance(record["limit"], dict)
+
+
+def _limit(notice: dict) -> LimitNotice:
+    track = notice.get("track")
+    if type(track) is not int or track < 0:
+        raise RecordError("limit notice without a non-negative integer `limit.track`")
+    millis = _millis(notice.get("timestamp_ms"))
+    return LimitNotice(PLATFORM, track, from_epoch_us(millis * 1000) if millis is not None else None)
 
 
 def parse(record: Any, ctx: ParseContext) -> Iterator[Item]:
@@ -64,6 +77,8 @@ def parse(record: Any, ctx: ParseContext) -> Iterator[Item]:
         return _tweet_items(source, ctx)
     if "statuses" in record and "user" not in record:
         return _search_page(record, ctx)
+    if _is_limit(record):
+        return iter((_limit(record["limit"]),))
     control = _control_key(record)
     if control is not None:
         return iter((Skip(_CONTROL[control]),))

@@ -50,6 +50,7 @@ class IngestOptions:
     force: bool = False
     batch_rows: int = 100_000
     chunk_records: int = 2_000
+    collection: str | None = None  # None: this ingest command's own collection, `ingest-<run>`
 
 
 Warn = Callable[[str], None]
@@ -121,6 +122,7 @@ class _Runner:
         self._executor: Executor | None = None
         self._parallel = parallel
         self.writer = Writer()
+        self.collection = options.collection or f"ingest-{run_id}"
 
     def close(self) -> None:
         self.writer.close()
@@ -306,8 +308,14 @@ class _FileIngest:
         posts = pa.concat_tables([r.posts for r in results]) if results else ARROW_SCHEMA.empty_table()
         quarantined = [q for r in results for q in r.quarantined]
         deletes = [d for r in results for d in r.deletes]
-        counts = self.runner.store.write_batch(posts, quarantined, deletes, self.source.label)
+        store = self.runner.store
+        counts = store.write_batch(posts, quarantined, deletes, self.source.label)
+        limits = [n for r in results for n in r.limits]
+        if not _record_provenance(store, self.runner.collection, posts, limits, self.source.label) and limits:
+            self.runner.warn(f"{self.source.label}: {len(limits)} stream limit notices not kept (a Spark lake holds "
+                             "no limit notices yet; ingest into a DuckDB store to estimate from them)")
         summary = self.runner.summary
+        summary.add_counts(summary.notes, {"limit_notices": sum(len(r.limits) for r in results)} if any(r.limits for r in results) else {})
         summary.ingested += counts.new
         summary.duplicate += counts.duplicate
         summary.referenced += counts.referenced
@@ -325,6 +333,18 @@ class _FileIngest:
             shown = ", ".join(str(n) for n in lines[:WARN_LINES_SHOWN])
             more = f" and {len(lines) - WARN_LINES_SHOWN} more" if len(lines) > WARN_LINES_SHOWN else ""
             self.runner.warn(f"{self.source.label}:{shown}{more}: {message}")
+
+
+def _record_provenance(store: Any, collection: str, posts: pa.Table, limits: list, source_file: str) -> bool:
+    """Which collection saw each post, and the stream's limit notices (see store/provenance.py).
+    A sink without these tables (Spark's per-file hand-back) keeps the posts only: False."""
+    from ..store import provenance
+
+    if not isinstance(store, Store):
+        return False
+    provenance.record_collection(store, collection, posts)
+    provenance.record_limits(store, collection, source_file, limits)
+    return True
 
 
 def _reason(exc: BaseException) -> str:

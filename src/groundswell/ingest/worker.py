@@ -14,7 +14,7 @@ import orjson
 import pyarrow as pa
 
 from ..formats import adapter
-from ..formats.base import Delete, ParseContext, RecordError, Skip
+from ..formats.base import Delete, LimitNotice, ParseContext, RecordError, Skip
 from ..model import ARROW_SCHEMA, FIELD_NAMES
 from ..movement.normalize import hashtag_key
 from ..store.duckdb_store import Quarantined
@@ -39,6 +39,7 @@ class ChunkResult:
     posts: pa.Table
     quarantined: list[Quarantined] = field(default_factory=list)
     deletes: list[Delete] = field(default_factory=list)
+    limits: list[tuple[int, LimitNotice]] = field(default_factory=list)  # (line, notice)
     records: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
@@ -73,6 +74,8 @@ def parse_chunk(chunk: Chunk) -> ChunkResult:
                 result.skipped[item.reason] = result.skipped.get(item.reason, 0) + 1
             elif isinstance(item, Delete):
                 result.deletes.append(item)
+            elif isinstance(item, LimitNotice):
+                result.limits.append((position, item))
             else:
                 _finish_post(item, chunk, position, latest_allowed, result)
                 rows.append(item)

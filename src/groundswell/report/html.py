@@ -59,6 +59,7 @@ def render(figures: dict[str, Any], when: str | None = None) -> str:
     env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
+    env.filters["estimate"] = __import__("groundswell.analysis.estimation", fromlist=["describe"]).describe
     env.filters["bucket"] = lambda value: str(value).replace("T", " ")
     env.filters["when"] = lambda value: _when(value, figures["settings"]["tz"])
     style = _style()
@@ -175,8 +176,19 @@ def _bands(f: dict[str, Any], times: list[datetime], hourly: bool | None = None)
         inside = [i for t, i in index.items() if start <= t <= end]  # the part of the gap this chart shows
         if inside:
             start, end = times[min(inside)], times[max(inside)]
-            bands.append(charts.Band(index[start], index[end], f"no data {gap['start']} to {gap['end']}: possible collection gap"))
+            label = f"no data {gap['start']} to {gap['end']}: possible collection gap" + _estimated(f, gap)
+            bands.append(charts.Band(index[start], index[end], label))
     return bands
+
+
+def _estimated(f: dict[str, Any], gap: dict[str, Any]) -> str:
+    """The How big was it estimate of the gap's days (UTC days), named as estimated."""
+    days = [row for row in (f.get("how_big") or {}).get("per_day", [])
+            if row["estimated"] and gap["start"][:10] <= row["day"] <= gap["end"][:10]]
+    if not days:
+        return ""
+    total, low, high = (sum(row[key] for row in days) for key in ("estimated_posts", "low", "high"))
+    return f"; estimated {total:,.0f} posts (95% interval {low:,.0f}–{high:,.0f}; see How big was it)"
 
 
 def _marker(f: dict[str, Any], times: list[datetime], bucket_name: str | None = None) -> tuple[int, str] | None:

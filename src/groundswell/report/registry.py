@@ -103,6 +103,13 @@ def languages(ctx: Context) -> dict[str, Any]:
             "min_words": language.MIN_WORDS}
 
 
+def how_big(ctx: Context) -> dict[str, Any]:
+    """The "How big was it" section: docs/estimation.md, over the report's own scope."""
+    from ..analysis import estimation
+
+    return estimation.compute(ctx.query, ctx.movement, table=scope.SCOPE)
+
+
 def spread(ctx: Context) -> dict[str, Any]:
     from ..analysis import cascades
 
@@ -136,6 +143,7 @@ FAMILIES = _S("_families.html.j2", (("families", "Families and variants"),))
 AUDIENCE = _S("_platforms_languages.html.j2", (("platforms-languages", "Platforms and languages"),))
 CO_HASHTAGS = _S("_co_hashtags.html.j2", (("co-hashtags", "Co-hashtags"),))
 PARTICIPANTS = _S("_participants.html.j2", (("participants", "Most-engaged posts and most-followed participants"),))
+HOW_BIG = _S("_how_big.html.j2", (("how-big", "How big was it"),))
 TRENDS = _S("_trends.html.j2", (("trends", "Trends and bursts"),))
 SPREAD = _S("_spread.html.j2", (("cascades", "Call-to-action cascades"), ("amplifiers", "Amplifiers")))
 NETWORK = _S("_network.html.j2", (("network", "Related campaigns"),))
@@ -159,12 +167,13 @@ FIGURES: list[Figure] = [
     Figure("most_followed", lambda ctx: audience.most_followed(ctx.query, ctx.privacy, ctx.options.top), PARTICIPANTS,
            ("most_followed",), NAMED_ONLY),
     Figure("spread", spread, SPREAD, (), NAMED_ONLY),
+    Figure("how_big", how_big, HOW_BIG, (), AGGREGATE),
     Figure("trends", trends, TRENDS, (), SMALL_CELLS),
     Figure("network", network, NETWORK, (), SMALL_CELLS + "; " + NAMED_ONLY),
 ]
 # The HTML order (coverage comes last there, though the document lists it with the timed figures).
-SECTIONS: list[Section] = [HEADLINE, VOLUME, MATCH, FAMILIES, AUDIENCE, CO_HASHTAGS, PARTICIPANTS, TRENDS, SPREAD,
-                           NETWORK, COVERAGE]
+SECTIONS: list[Section] = [HEADLINE, VOLUME, MATCH, FAMILIES, AUDIENCE, CO_HASHTAGS, PARTICIPANTS, HOW_BIG, TRENDS,
+                           SPREAD, NETWORK, COVERAGE]
 
 
 def register(figure: Figure, before: str | None = None, section_before: Section | None = None) -> None:

@@ -100,6 +100,12 @@ def print_report(figures: dict[str, Any], html_path: str | None = None) -> None:
 
     console.print(f"[bold]{movement.get('name', 'all collected posts')}[/bold]: "
                   f"{head['posts']:,} posts by {describe(head['people'], head['distinct_authors'])}", markup=True)
+    if figures.get("how_big"):
+        from ..analysis.estimation import describe as describe_estimate
+
+        estimate = figures["how_big"]["headline"]["posts"]
+        console.print(f"how big: posts {describe_estimate(estimate)}" + (f" ({estimate['method']})" if estimate.get("method") else ""),
+                      markup=False)
     first = head.get("first_24h")
     if first:
         note = " (overlaps a collection gap: a lower bound)" if first.get("overlaps_gap") else ""

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from ..errors import GroundswellError, StoreBusy
 from ..formats.base import Delete
+from . import provenance
 from ..model import ENGAGEMENT, FIELD_NAMES
 from .schema import KEY, SCHEMA_VERSION, SUPPORT_DDL, posts_ddl
 
@@ -383,6 +384,7 @@ class Store:
             "SELECT count(*) FILTER (WHERE collected), count(*) FILTER (WHERE NOT collected) FROM forget_gone").fetchall()
         (reposts,), = self.con.execute("SELECT count(*) FROM forget_reposts").fetchall()
         self.con.execute(_REMOVE_SQL)
+        self.con.execute(provenance.FORGET_SQL)
         return Removed(int(posts), int(referenced), int(reposts))
 
 

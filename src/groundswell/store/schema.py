@@ -54,6 +54,23 @@ SUPPORT_DDL = (
   status VARCHAR,
   summary JSON
 )""",
+    # Which named collection (ingest --collection) saw each collected post: capture-recapture.
+    """CREATE TABLE IF NOT EXISTS collection_posts (
+  collection VARCHAR NOT NULL,
+  platform VARCHAR NOT NULL,
+  post_id VARCHAR NOT NULL,
+  PRIMARY KEY (collection, platform, post_id)
+)""",
+    # Stream limit notices: cumulative undelivered counts, per file (connection) in line order.
+    """CREATE TABLE IF NOT EXISTS limit_notices (
+  source_file VARCHAR NOT NULL,
+  source_line BIGINT NOT NULL,
+  collection VARCHAR,
+  platform VARCHAR,
+  track BIGINT NOT NULL,
+  noticed_at TIMESTAMP,
+  PRIMARY KEY (source_file, source_line)
+)""",
     """CREATE TABLE IF NOT EXISTS meta (
   key VARCHAR PRIMARY KEY,
   value VARCHAR
