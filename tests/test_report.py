@@ -405,7 +405,7 @@ def test_aurora_surge_and_gap(aurora_store, tmp_path):
 
 
 def test_first_burst_needs_a_jump_against_scale_and_recent_past():
-    from groundswell.analysis.timeseries import first_burst
+    from groundswell.series import first_burst
 
     calm = [2] * 30
     assert first_burst(calm + [3, 40, 900, 1000, 800]) == 32  # 40 is under 10% of the peak
@@ -415,7 +415,7 @@ def test_first_burst_needs_a_jump_against_scale_and_recent_past():
 
 
 def test_hour_gaps_flag_implausible_silence_only():
-    from groundswell.analysis.timeseries import hour_gaps
+    from groundswell.series import hour_gaps
 
     hours = [START + timedelta(hours=i) for i in range(80)]
     busy = [20] * 30 + [0, 0, 0] + [20] * 47
@@ -431,7 +431,7 @@ def test_clock_keeps_local_buckets_exact_across_daylight_saving():
     UTC is 01:00 EST. Spring 2018: 02:00 local on 2018-03-11 does not exist, so it is no gap."""
     import duckdb
 
-    from groundswell.analysis.timeseries import hour_grid
+    from groundswell.series import hour_grid
     from groundswell.metrics.scope import clock
 
     ny = clock("America/New_York", datetime(2017, 11, 4), datetime(2018, 3, 12))

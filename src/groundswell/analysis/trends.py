@@ -8,7 +8,7 @@ store by the Poisson trend score, bucket by bucket. See docs/trends.md.
 Counts come from SQL (metrics/trends.py); Kleinberg (bursts.py) and the trend score
 (trend_score.py) run here on those aggregates. Buckets in which the store holds no post at
 all and whose neighbours make that silence implausible (the report's gap rule, see
-timeseries.py) are unobserved: neither lulls nor bursts are read into them.
+series.py) are unobserved: neither lulls nor bursts are read into them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from ..metrics import scope
 from ..metrics import trends as sql
 from ..movement.definition import Movement
 from ..privacy import Privacy
-from . import bursts, timeseries
+from . import bursts
+from .. import series as timeseries
 from . import trend_score as score
 
 TABLE = "gs_trends_scope"

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import orjson
 
-from ..analysis import timeseries as ts
+from .. import series as ts
 
 Query = Callable[[str], list[tuple]]
 # Ingest summary counts added up over every run (see ingest/summary.py for their meaning).

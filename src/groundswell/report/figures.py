@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..analysis import language
-from ..analysis.timeseries import peak
+from ..series import peak
 from ..metrics import audience, composition, coverage, scope, volume
 from ..movement.definition import Movement
 from ..engines.base import Engine
