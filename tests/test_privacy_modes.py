@@ -284,3 +284,23 @@ def test_the_report_counts_forgotten_posts(shared_data: Path, tmp_path: Path):
     page = Page(out.read_text())
     assert page.figure("deletions") == len(listed) + len(compliance_ids)
     assert [e["text"].rsplit(": ", 1)[1] for e in page.find("span", data_deletions="compliance_file")] == [str(len(compliance_ids))]
+
+
+@pytest.mark.parametrize("mode", ["standard", "strict", "off"])
+def test_stats_movement_by_variant_folds_small_cells(cells: dict[str, Any], mode: str) -> None:
+    """`stats --movement`'s by_variant rows: a key used by fewer than --min-cell people is
+    folded into `other (suppressed)`, counted exactly, except under --privacy off."""
+    out = orjson.loads(invoke(cells, "stats", "--movement", str(cells["folder"] / "m.toml"), "--privacy", mode, "--json"))
+    posts = cells["built"].posts
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for post in posts:
+        for key in set(post["hashtag_keys"]) & {"synthcell", "synthrare"}:
+            by_key.setdefault(key, []).append(post)
+    expected = sorted(((key, len(rows), len({r["author_id"] for r in rows})) for key, rows in by_key.items()),
+                      key=lambda c: (-c[1], c[0]))
+    if mode != "off":
+        assert [c[2] for c in expected] == [len({p["author_id"] for p in by_key["synthcell"]}), 2]
+        expected = [expected[0], ("other (suppressed)", len(by_key["synthrare"]), 2)]
+    got = [(v["key"], v["posts"], v["distinct_authors"]) for v in out["movement"]["by_variant"]]
+    assert got == expected
+    assert [v["suppressed"] for v in out["movement"]["by_variant"]] == [False, mode != "off"]
