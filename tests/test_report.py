@@ -336,6 +336,19 @@ def test_time_zone_moves_buckets_and_names_the_zone(synthetic):
     assert paris["headline"]["posts"] == utc["headline"]["posts"]
 
 
+def test_trends_say_their_buckets_are_utc_whatever_tz_says(synthetic, tmp_path):
+    """Trend buckets stay UTC (onsets and bursts compare across zones): under --tz the report
+    says so, in its JSON and in the trends section, rather than label UTC buckets local."""
+    args = ["--db", str(synthetic["db"]), "--movement", str(synthetic["movement"]), "--tz", "Europe/Paris"]
+    out = tmp_path / "paris.html"
+    done = CliRunner().invoke(main, ["report", *args, "--out", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    assert orjson.loads(done.stdout)["report"]["trends"]["settings"]["timezone"] == "UTC"
+    (note,) = Page(out.read_text()).find(id="trends-timezone")
+    assert "UTC" in note["text"] and "Europe/Paris" in note["text"]
+    assert Page(synthetic["html"]).find(id="trends-timezone") == []  # a UTC report needs no note
+
+
 def test_day_buckets_sum_to_the_timed_posts(synthetic):
     args = ["stats", "--db", str(synthetic["db"]), "--movement", str(synthetic["movement"]), "--report", "--json", "--bucket", "day"]
     report = orjson.loads(CliRunner().invoke(main, args).stdout)["report"]

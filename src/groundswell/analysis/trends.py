@@ -51,7 +51,7 @@ class TrendOptions:
         return score.PERIODS[self.bucket]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "baseline": self.baseline, "period": self.period, "window": self.window,
+        return {"bucket": self.bucket, "timezone": "UTC", "baseline": self.baseline, "period": self.period, "window": self.window,
                 "alpha": self.alpha, "baseline_floor": round(score.floor(self.alpha), 4), "s": self.s,
                 "gamma": self.gamma, "onset_model": "kleinberg-continuous"}
 
