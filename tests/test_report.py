@@ -467,3 +467,25 @@ def test_short_posts_are_undetermined_and_longer_ones_detected():
     assert detect_one("This happened to me at work and nobody believed me") == "en"
     assert detect_one("Cela m'est arrivé au travail et personne ne m'a crue") == "fr"
     assert detect_one("这件事在我工作的时候发生了没有人相信我") == "zh"
+
+
+def test_the_report_matches_the_movement_once_and_every_section_reads_the_scope(synthetic, monkeypatch):
+    """Issue 15, defect 9: the scoped posts are built once per report (a temp table on DuckDB,
+    a local checkpoint on Spark); the spread sections read that table instead of matching
+    the movement again over the post table."""
+    from groundswell.engines.duckdb import DuckDBEngine
+    from groundswell.movement.definition import load_file
+    from groundswell.report.figures import ReportOptions, compute
+
+    seen: list[str] = []
+    plain = DuckDBEngine.query
+    monkeypatch.setattr(DuckDBEngine, "query", lambda self, sql: (seen.append(sql), plain(self, sql))[1])
+    movement = load_file(synthetic["movement"])
+    with DuckDBEngine(str(synthetic["db"])) as engine:
+        figures = compute(engine, movement, ReportOptions(), writable=False)
+    assert figures["trends"]["series"] and figures["network"] and figures["spread"]
+    over_posts = [sql for sql in seen if "mv_flags" in sql and "AS masked FROM posts WHERE collected" in sql]
+    assert len(over_posts) == 1 and over_posts[0].startswith("CREATE OR REPLACE TEMP TABLE gs_scope")
+    # the only other match is of the replies to a call to action, a handful of posts outside the scope
+    assert all("FROM gs_cascade_replies" in sql for sql in seen if "mv_flags" in sql and sql not in over_posts)
+    assert len(seen) > 50  # every section ran
