@@ -68,3 +68,29 @@ def test_damaged_lines_are_quarantined_never_crash(tmp_path: Path, plan):
         (stored,) = con.execute("SELECT count(*) FROM posts WHERE collected").fetchone()
         (quarantined,) = con.execute("SELECT count(*) FROM quarantine").fetchone()
     assert stored == summary["ingested"] and quarantined == summary["rejected"]
+
+
+def test_negative_engagement_counts_are_stored_empty_and_counted(tmp_path: Path) -> None:
+    """A broken export's negative counts (synthetic) are quarantined field by field: the post
+    is kept, the count is NULL in the store, and the coverage section says how many were set aside."""
+    tweets = [_tweet(n, START, _USERS[n % 5], f"[synthetic] {n} #MeToo", ["MeToo"]) for n in range(10)]
+    for n in (1, 4, 7):
+        tweets[n]["favorite_count"] = -5
+    tweets[7]["retweet_count"] = -1
+    tweets[2]["favorite_count"] = 3
+    path = tmp_path / "negative.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(t) for t in tweets) + b"\n")
+    db = tmp_path / "n.duckdb"
+    done = CliRunner().invoke(main, ["ingest", str(path), "--db", str(db), "--json", "--workers", "1"])
+    assert done.exit_code == 0, done.output
+    summary = orjson.loads(done.output)
+    assert summary["ingested"] == 10 and summary["notes"]["negative_engagement_removed"] == 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = dict(con.execute("SELECT post_id, like_count FROM posts").fetchall())
+        nulled_reposts = con.execute("SELECT post_id FROM posts WHERE repost_count IS NULL").fetchall()
+    assert {pid for pid, likes in rows.items() if likes is None} == {str(tweets[n]["id"]) for n in (1, 4, 7)}
+    assert rows[str(tweets[2]["id"])] == 3 and min(v for v in rows.values() if v is not None) >= 0
+    assert nulled_reposts == [(str(tweets[7]["id"]),)]
+    stats = CliRunner().invoke(main, ["stats", "--db", str(db), "--movement", "metoo", "--report", "--json"])
+    assert stats.exit_code == 0, stats.output
+    assert orjson.loads(stats.output)["report"]["coverage"]["runs"]["negative_engagement_removed_total"] == 4

@@ -106,7 +106,7 @@ def test_matched_posts_are_the_collected_matches_only(trap_db: str) -> None:
 
 
 def test_stats_movement_figures(trap_db: str) -> None:
-    result = CliRunner().invoke(main, ["stats", "--db", trap_db, "--movement", "metoo", "--json"])
+    result = CliRunner().invoke(main, ["stats", "--db", trap_db, "--movement", "metoo", "--json", "--privacy", "off"])
     assert result.exit_code == 0, result.output
     figures = orjson.loads(result.output)["movement"]
     by_class: dict[str, set[str]] = {"hashtag_only": set(), "phrase_only": set(), "both": set(), "unmatched": set()}

@@ -93,7 +93,7 @@ class Engines(NamedTuple):
     movement: Any  # the scope's movement (None: every collected post)
 
 
-DATASETS = ("real", "synthetic")
+DATASETS = ("real", "synthetic", "deletions")
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,8 @@ def _engines(name: str, spark: Any, tmp_path_factory: pytest.TempPathFactory) ->
         if not SHARED.is_dir():
             pytest.skip(f"real data folder {SHARED} is absent")
         inputs = [str(SHARED / name) for name in REAL]
+    elif name == "deletions":
+        inputs = [str(path) for path in write_deletions(folder / "in")]
     else:
         write_v1_sample(folder / "in", posts=3000, seed=21)  # synthetic
         inputs = [str(folder / "in")]
@@ -133,10 +135,43 @@ def _engines(name: str, spark: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
     # The report's scope, which most report metrics read: the #metoo posts of the synthetic
     # movement; every collected post of the real fixtures (few of them are about #metoo).
-    movement = definition.load_builtin("metoo") if name == "synthetic" else None
+    movement = definition.load_builtin("metoo") if name != "real" else None
     for engine in (duck, lake):
         _report_tables(engine, movement)
     return Engines(duck, lake, duck_summary, spark_summary, Examples(duck.query), movement)
+
+
+def write_deletions(folder: Path) -> list[Path]:
+    """Synthetic tweets, then delete notices for originals that were reposted, then late
+    reposts of those originals (one a copy of a repost stored before the deletion): the
+    store drops the reposts and keeps a tombstone for each one it had stored, and the lake
+    must do the same."""
+    import gzip
+    import random
+
+    write_v1_sample(folder / "stream", posts=1500, seed=5)
+    (sample,) = (folder / "stream").glob("*.jsonl.gz")
+    tweets = []
+    for line in gzip.open(sample).read().splitlines():
+        try:
+            tweets.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue  # the sample's one broken line
+    reposts = [t for t in tweets if "retweeted_status" in t]
+    targets = sorted({t["retweeted_status"]["id_str"] for t in reposts})[:25]
+    rng = random.Random(5)
+    deletes = [{"delete": {"status": {"id": int(i), "id_str": i, "user_id": 1, "user_id_str": "1"},
+                           "timestamp_ms": "1508100000000"}} for i in targets]
+    late = []
+    for n, old in enumerate(r for r in reposts if r["retweeted_status"]["id_str"] in targets[:6]):
+        copy = dict(old) if n == 0 else {**old, "id": old["id"] + 7 + n, "id_str": str(old["id"] + 7 + n)}
+        late.append(copy)
+    rng.shuffle(late)
+    paths = [folder / "a-stream.jsonl", folder / "b-deletes.jsonl", folder / "c-late.jsonl"]
+    for path, rows in zip(paths, [tweets, deletes, late]):
+        path.write_bytes(b"\n".join(orjson.dumps(row) for row in rows) + b"\n")
+    assert len(targets) == 25 and late
+    return paths
 
 
 def _report_tables(engine: Any, movement: Any) -> None:
@@ -399,3 +434,16 @@ def test_spark_out_of_memory_is_one_line_that_says_what_to_raise(datasets: dict[
     assert "Traceback" not in err and "\tat org.apache" not in err
     assert err.strip().splitlines()[-1].startswith("Error: Spark ran out of memory (")
     assert "GROUNDSWELL_SPARK_MEMORY" in err and not (tmp_path / "r.html").exists()
+
+
+def test_reposts_of_deleted_posts_leave_the_same_tombstones(datasets: dict[str, Engines]):
+    """The store tombstones each stored repost a deletion removed; the lake must hold the same
+    rows, and neither may keep a repost of a deleted post."""
+    pair = datasets["deletions"]
+    query = "SELECT target_id, source_file FROM tombstones WHERE reason = 'repost of a forgotten post' ORDER BY 1"
+    on_duckdb = pair.duck.query(query)
+    assert len(on_duckdb) > 0 and all(path.endswith("b-deletes.jsonl") for _, path in on_duckdb)
+    assert pair.spark.query(query) == on_duckdb
+    kept = ("SELECT count(*) FROM posts p JOIN tombstones t ON NOT t.is_author AND t.platform = p.platform "
+            "AND t.target_id = p.reposted_post_id")
+    assert pair.duck.query(kept) == pair.spark.query(kept) == [(0,)]

@@ -284,3 +284,74 @@ def test_the_report_counts_forgotten_posts(shared_data: Path, tmp_path: Path):
     page = Page(out.read_text())
     assert page.figure("deletions") == len(listed) + len(compliance_ids)
     assert [e["text"].rsplit(": ", 1)[1] for e in page.find("span", data_deletions="compliance_file")] == [str(len(compliance_ids))]
+
+
+@pytest.mark.parametrize("mode", ["standard", "strict", "off"])
+def test_stats_movement_by_variant_folds_small_cells(cells: dict[str, Any], mode: str) -> None:
+    """`stats --movement`'s by_variant rows: a key used by fewer than --min-cell people is
+    folded into `other (suppressed)`, counted exactly, except under --privacy off."""
+    out = orjson.loads(invoke(cells, "stats", "--movement", str(cells["folder"] / "m.toml"), "--privacy", mode, "--json"))
+    posts = cells["built"].posts
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for post in posts:
+        for key in set(post["hashtag_keys"]) & {"synthcell", "synthrare"}:
+            by_key.setdefault(key, []).append(post)
+    expected = sorted(((key, len(rows), len({r["author_id"] for r in rows})) for key, rows in by_key.items()),
+                      key=lambda c: (-c[1], c[0]))
+    if mode != "off":
+        assert [c[2] for c in expected] == [len({p["author_id"] for p in by_key["synthcell"]}), 2]
+        expected = [expected[0], ("other (suppressed)", len(by_key["synthrare"]), 2)]
+    got = [(v["key"], v["posts"], v["distinct_authors"]) for v in out["movement"]["by_variant"]]
+    assert got == expected
+    assert [v["suppressed"] for v in out["movement"]["by_variant"]] == [False, mode != "off"]
+
+
+def _band(followers: int | None) -> str | None:
+    """The expected band, written out by hand: powers of ten."""
+    if followers is None:
+        return None
+    for low in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000):
+        if followers < low * 10:
+            return f"{0 if low == 1 else low}-{low * 10 - 1}"
+    return "1000000000+"
+
+
+def _naive(stamp: str) -> str:
+    """The export's UTC time as the naive ISO string the posts were written with."""
+    return datetime.fromisoformat(stamp).replace(tzinfo=None).isoformat()
+
+
+@pytest.fixture(scope="module")
+def timed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Synthetic posts at times with seconds, by authors of varied followers; one notable."""
+    folder = tmp_path_factory.mktemp("timed")
+    counts = [3, 10, 250, 4_000, None, 9_999, 12]
+    posts = [_post(n, "twitter", f"cell_time_{n}", "en", ["SynthCell"], author_followers=followers,
+                   created_at=START + timedelta(minutes=n, seconds=7 * n + 5, microseconds=1000 * n))
+             for n, followers in enumerate(counts)]
+    posts.append(_post(9, "twitter", STAR, "en", ["SynthCell"], author_verified=True, author_followers=50_123,
+                       created_at=START + timedelta(hours=1, seconds=41)))
+    with Store(str(folder / "s.duckdb")) as store:
+        store.write_batch(pa.Table.from_pylist(posts, schema=ARROW_SCHEMA))
+    (folder / "m.toml").write_text(MOVEMENT_TOML)
+    return {"folder": folder, "posts": posts}
+
+
+@pytest.mark.parametrize("mode", ["standard", "strict", "off"])
+def test_exports_band_followers_and_round_times_of_pseudonymous_authors(timed: dict[str, Any], mode: str) -> None:
+    rows = export(timed, "posts", "--privacy", mode)
+    authors = export(timed, "authors", "--privacy", mode)
+    exact = {p["created_at"].isoformat(): p for p in timed["posts"]}
+
+    def minute(moment: datetime) -> str:
+        return moment.replace(second=0, microsecond=0).isoformat()
+
+    named = {STAR} if mode == "standard" else {p["author_handle"] for p in timed["posts"]} if mode == "off" else set()
+    expected = sorted((p["created_at"].isoformat() if p["author_handle"] in named else minute(p["created_at"]),
+                       p["author_followers"] if p["author_handle"] in named else None, _band(p["author_followers"]))
+                      for p in timed["posts"])
+    got = sorted((_naive(r["created_at"]), r["followers"], r["followers_band"]) for r in rows)
+    assert got == expected
+    assert (mode == "off") == all(_naive(r["created_at"]) in exact for r in rows)
+    got_authors = sorted((_naive(a["first_post"]), a["followers"], a["followers_band"]) for a in authors)
+    assert got_authors == expected  # one post each, so first post and followers are the post's

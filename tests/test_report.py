@@ -337,6 +337,19 @@ def test_time_zone_moves_buckets_and_names_the_zone(synthetic):
     assert paris["headline"]["posts"] == utc["headline"]["posts"]
 
 
+def test_trends_say_their_buckets_are_utc_whatever_tz_says(synthetic, tmp_path):
+    """Trend buckets stay UTC (onsets and bursts compare across zones): under --tz the report
+    says so, in its JSON and in the trends section, rather than label UTC buckets local."""
+    args = ["--db", str(synthetic["db"]), "--movement", str(synthetic["movement"]), "--tz", "Europe/Paris"]
+    out = tmp_path / "paris.html"
+    done = CliRunner().invoke(main, ["report", *args, "--out", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    assert orjson.loads(done.stdout)["report"]["trends"]["settings"]["timezone"] == "UTC"
+    (note,) = Page(out.read_text()).find(id="trends-timezone")
+    assert "UTC" in note["text"] and "Europe/Paris" in note["text"]
+    assert Page(synthetic["html"]).find(id="trends-timezone") == []  # a UTC report needs no note
+
+
 def test_day_buckets_sum_to_the_timed_posts(synthetic):
     args = ["stats", "--db", str(synthetic["db"]), "--movement", str(synthetic["movement"]), "--report", "--json", "--bucket", "day"]
     report = orjson.loads(CliRunner().invoke(main, args).stdout)["report"]
@@ -407,7 +420,7 @@ def test_aurora_surge_and_gap(aurora_store, tmp_path):
 
 
 def test_first_burst_needs_a_jump_against_scale_and_recent_past():
-    from groundswell.analysis.timeseries import first_burst
+    from groundswell.series import first_burst
 
     calm = [2] * 30
     assert first_burst(calm + [3, 40, 900, 1000, 800]) == 32  # 40 is under 10% of the peak
@@ -417,7 +430,7 @@ def test_first_burst_needs_a_jump_against_scale_and_recent_past():
 
 
 def test_hour_gaps_flag_implausible_silence_only():
-    from groundswell.analysis.timeseries import hour_gaps
+    from groundswell.series import hour_gaps
 
     hours = [START + timedelta(hours=i) for i in range(80)]
     busy = [20] * 30 + [0, 0, 0] + [20] * 47
@@ -433,7 +446,7 @@ def test_clock_keeps_local_buckets_exact_across_daylight_saving():
     UTC is 01:00 EST. Spring 2018: 02:00 local on 2018-03-11 does not exist, so it is no gap."""
     import duckdb
 
-    from groundswell.analysis.timeseries import hour_grid
+    from groundswell.series import hour_grid
     from groundswell.metrics.scope import clock
 
     ny = clock("America/New_York", datetime(2017, 11, 4), datetime(2018, 3, 12))
@@ -456,3 +469,25 @@ def test_short_posts_are_undetermined_and_longer_ones_detected():
     assert detect_one("This happened to me at work and nobody believed me") == "en"
     assert detect_one("Cela m'est arrivé au travail et personne ne m'a crue") == "fr"
     assert detect_one("这件事在我工作的时候发生了没有人相信我") == "zh"
+
+
+def test_the_report_matches_the_movement_once_and_every_section_reads_the_scope(synthetic, monkeypatch):
+    """Issue 15, defect 9: the scoped posts are built once per report (a temp table on DuckDB,
+    a local checkpoint on Spark); the spread sections read that table instead of matching
+    the movement again over the post table."""
+    from groundswell.engines.duckdb import DuckDBEngine
+    from groundswell.movement.definition import load_file
+    from groundswell.report.figures import ReportOptions, compute
+
+    seen: list[str] = []
+    plain = DuckDBEngine.query
+    monkeypatch.setattr(DuckDBEngine, "query", lambda self, sql: (seen.append(sql), plain(self, sql))[1])
+    movement = load_file(synthetic["movement"])
+    with DuckDBEngine(str(synthetic["db"])) as engine:
+        figures = compute(engine, movement, ReportOptions(), writable=False)
+    assert figures["trends"]["series"] and figures["network"] and figures["spread"]
+    over_posts = [sql for sql in seen if "mv_flags" in sql and "AS masked FROM posts WHERE collected" in sql]
+    assert len(over_posts) == 1 and over_posts[0].startswith("CREATE OR REPLACE TEMP TABLE gs_scope")
+    # the only other match is of the replies to a call to action, a handful of posts outside the scope
+    assert all("FROM gs_cascade_replies" in sql for sql in seen if "mv_flags" in sql and sql not in over_posts)
+    assert len(seen) > 50  # every section ran

@@ -17,7 +17,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from groundswell.analysis.timeseries import hour_grid
+from groundswell.series import hour_grid
 from groundswell.cli import main
 from groundswell.metrics.scope import clock
 from groundswell.simulate.ids import snowflake

@@ -118,7 +118,8 @@ def test_phrase_only_posts_equal_truth(sim: Simulated) -> None:
 
 
 def test_movement_figures_equal_truth(sim: Simulated, tmp_path: Path) -> None:
-    code, out = _run("stats", "--db", str(sim.folder.parent / "store.duckdb"), "--movement", "metoo", "--json")
+    code, out = _run("stats", "--db", str(sim.folder.parent / "store.duckdb"), "--movement", "metoo", "--json",
+                     "--privacy", "off")
     assert code == 0, out
     stats, truth = orjson.loads(out), sim.truth["matching"]
     assert stats["posts"] == POSTS

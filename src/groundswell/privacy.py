@@ -275,6 +275,16 @@ class Privacy:
                   f"'{MENTION_PATTERN}', '{MENTION_MASK}', 'g')")
         return f"CASE WHEN {self.notable_sql(prefix)} AND coalesce({prefix}kind, '') <> 'repost' THEN {masked} END"
 
+    def followers_sql(self, column: str, named: str) -> str:
+        """An exact follower count only where the author may be named: with the exact time,
+        an exact count finds a pseudonymous account (docs/privacy.md). `followers_band_sql`
+        gives everyone's band."""
+        return f"CASE WHEN {named} THEN {column} END"
+
+    def time_sql(self, column: str, named: str) -> str:
+        """A post's time to the second where its author may be named, else to the minute."""
+        return f"CASE WHEN {named} THEN {column} ELSE date_trunc('minute', {column}) END"
+
     def post_id_sql(self, platform: str, post_id: str, named: str) -> str:
         """A post id where its author may be named, else a pseudonym: an id alone finds the post
         (and so its author) on the platform, and Mastodon ids hold the handle."""
@@ -294,6 +304,17 @@ class Privacy:
     def as_dict(self) -> dict[str, object]:
         """For JSON outputs; never the salt."""
         return {"mode": self.mode, "notable_followers": self.notable_followers, "min_cell": self.min_cell}
+
+
+# Follower bands: powers of ten, `0-9`, `10-99`, ... up to `1000000000+`.
+FOLLOWER_BANDS = [10 ** k for k in range(1, 10)]
+
+
+def followers_band_sql(column: str) -> str:
+    """A follower count's band (a string), NULL when the count is unknown."""
+    steps = " ".join(f"WHEN {column} < {top} THEN '{0 if top == 10 else top // 10}-{top - 1}'"
+                     for top in FOLLOWER_BANDS)
+    return f"CASE WHEN {column} IS NULL THEN NULL {steps} ELSE '{FOLLOWER_BANDS[-1]}+' END"
 
 
 def pseudonym_sql(salt_value: str, column: str = "author_id") -> str:

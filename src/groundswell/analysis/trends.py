@@ -8,7 +8,7 @@ store by the Poisson trend score, bucket by bucket. See docs/trends.md.
 Counts come from SQL (metrics/trends.py); Kleinberg (bursts.py) and the trend score
 (trend_score.py) run here on those aggregates. Buckets in which the store holds no post at
 all and whose neighbours make that silence implausible (the report's gap rule, see
-timeseries.py) are unobserved: neither lulls nor bursts are read into them.
+series.py) are unobserved: neither lulls nor bursts are read into them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from ..metrics import scope
 from ..metrics import trends as sql
 from ..movement.definition import Movement
 from ..privacy import Privacy
-from . import bursts, timeseries
+from . import bursts
+from .. import series as timeseries
 from . import trend_score as score
 
 TABLE = "gs_trends_scope"
@@ -50,7 +51,7 @@ class TrendOptions:
         return score.PERIODS[self.bucket]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "baseline": self.baseline, "period": self.period, "window": self.window,
+        return {"bucket": self.bucket, "timezone": "UTC", "baseline": self.baseline, "period": self.period, "window": self.window,
                 "alpha": self.alpha, "baseline_floor": round(score.floor(self.alpha), 4), "s": self.s,
                 "gamma": self.gamma, "onset_model": "kleinberg-continuous"}
 

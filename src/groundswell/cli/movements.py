@@ -122,4 +122,5 @@ def echo_movement_figures(figures: dict[str, Any]) -> None:
     for label, figure in figures["by_family"].items():
         click.echo(f"  family {label}: {figure['posts']:,} posts, {figure['distinct_authors']:,} authors")
     for item in figures["by_variant"]:
-        click.echo(f"  #{item['key']}: {item['posts']:,} posts, {item['distinct_authors']:,} authors")
+        name = item["key"] if item.get("suppressed") else f"#{item['key']}"
+        click.echo(f"  {name}: {item['posts']:,} posts, {item['distinct_authors']:,} authors")

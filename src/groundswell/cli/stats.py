@@ -33,7 +33,8 @@ def stats_command(db: str, as_json: bool, by_day: bool, movement: Movement | Non
 
     With --engine spark --lake PATH, the same figures from a Parquet lake, computed by Spark.
 
-    The totals name nobody; with --report, the report's figures follow --privacy (see docs/privacy.md).
+    The totals name nobody; --movement's variant rows and --report's figures follow --privacy
+    (small cells suppressed; see docs/privacy.md).
 
     Example: groundswell stats --json
     """
@@ -42,7 +43,7 @@ def stats_command(db: str, as_json: bool, by_day: bool, movement: Movement | Non
         if by_day:
             figures["by_day"] = magnitude.by_day(store.query)
         if movement:
-            figures["movement"] = matching.movement_figures(store.query, movement)
+            figures["movement"] = matching.movement_figures(store.query, movement, privacy=privacy)
         if with_report:
             figures["report"] = engine_report_figures(store, movement, bucket, tz, privacy)
     if as_json:

@@ -24,7 +24,7 @@ chain, and the provenance of the last chain member that changed something.
 from __future__ import annotations
 
 from ..model import ENGAGEMENT, FIELD_NAMES
-from ..store.duckdb_store import CONTENT, PROVENANCE
+from ..store.duckdb_store import CONTENT, PROVENANCE, REPOST_REASON
 
 KEY = "platform, post_id"
 # The store's version order (`_older_version` in store/duckdb_store.py): longer ids are
@@ -185,4 +185,35 @@ SELECT CASE WHEN grouping(file_index) = 1 THEN 'run' ELSE 'file' END AS scope, f
                    AND first_collected_batch IS DISTINCT FROM first_batch) AS referenced,
   coalesce(sum(new_collected_copies), 0) AS live_collected
 FROM news GROUP BY GROUPING SETS ((), (file_index))
+"""
+
+
+def repost_tombstones_sql(copies: str = "copies", tombstones: str = "tombstones") -> str:
+    """The tombstones the store adds for reposts that a deletion removed with their original.
+
+    When a deletion meets a repost already stored (written in an earlier batch), the store
+    removes the repost and records a tombstone of its own for it (`REPOST_REASON`, from the
+    deletion's file), so that no later copy of the repost comes back and the coverage
+    section counts it among the deletions. A post deletion takes reposts of the named id; an
+    account deletion takes reposts of that account's posts stored before it. A repost that
+    arrives in the deletion's batch or later is simply never stored, with no tombstone.
+    Columns: the tombstones table's, less `recorded_at`, plus `_since`.
+    """
+    return f"""
+WITH killed AS (
+  SELECT t.platform, t.target_id AS post_id, t._since, t.source_file FROM {tombstones} t WHERE NOT t.is_author
+  UNION ALL
+  SELECT c.platform, c.post_id, t._since, t.source_file FROM {copies} c JOIN {tombstones} t
+    ON t.is_author AND t.platform = c.platform AND t.target_id = c.author_id AND c._batch < t._since
+),
+gone AS (SELECT DISTINCT platform, post_id FROM ({_matched(copies, tombstones, False)}) AS m),
+reposts AS (
+  SELECT r.platform, r.post_id AS target_id, k._since, k.source_file,
+         row_number() OVER (PARTITION BY r.platform, r.post_id ORDER BY k._since, k.source_file) AS _first
+  FROM {copies} r JOIN killed k ON r.platform = k.platform AND r.reposted_post_id = k.post_id AND r._batch < k._since
+  WHERE NOT EXISTS (SELECT 1 FROM gone g WHERE g.platform = r.platform AND g.post_id = r.post_id)
+)
+SELECT platform, target_id, false AS is_author, CAST(NULL AS TIMESTAMP) AS deleted_at, '{REPOST_REASON}' AS reason,
+       source_file, _since
+FROM reposts WHERE _first = 1
 """

@@ -134,9 +134,9 @@ class _LakeIngest:
         fresh = {"posts": emitted["post_rows"] > 0, "tombstones": emitted["tombstone_rows"] > 0,
                  "quarantine": emitted["quarantine_rows"] > 0}
         fresh["posts"] = fresh["posts"] or fresh["tombstones"]  # a deletion can remove stored posts
-        tombstones = self._merged_tombstones(new_tombstones)
         copies = self._with_old(new_posts, "posts")
         copies.createOrReplaceTempView(COPIES_VIEW)
+        tombstones = self._with_repost_tombstones(self._merged_tombstones(new_tombstones))
         tombstones.createOrReplaceTempView(TOMBSTONES_VIEW)
         per_file = self._counts(summary, emitted["collected_rows"])
         written = {table for table, is_new in fresh.items() if is_new or table not in old}
@@ -160,6 +160,17 @@ class _LakeIngest:
         rows = self._with_old(self._stamped(new), "tombstones")
         since = rows.withColumn("_since", F.min("_batch").over(Window.partitionBy(*key)))
         return _latest(since, key).cache()
+
+    def _with_repost_tombstones(self, tombstones: Any) -> Any:
+        """The deletions' own rows, and the store's tombstones for the reposts they removed
+        (dedupe.repost_tombstones_sql); a target that has a tombstone already keeps it."""
+        tombstones.createOrReplaceTempView(TOMBSTONES_VIEW)
+        derived = self._stamped(self.spark.sql(to_spark(dedupe.repost_tombstones_sql(COPIES_VIEW, TOMBSTONES_VIEW))))
+        derived = derived.join(tombstones.select("platform", "target_id", "is_author"),
+                               ["platform", "target_id", "is_author"], "left_anti")
+        merged = tombstones.unionByName(derived).cache()
+        tombstones.unpersist()
+        return merged
 
     def _merged(self, new: Any, table: str, key: list[str]) -> Any:
         """New rows over the lake's rows: the last per key wins, as INSERT OR REPLACE keeps it."""

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# The note (in `Summary.notes`, and summed in the report's coverage section) counting
+# engagement counts below zero that ingest set aside as NULL (ingest/worker.py).
+NEGATIVE_ENGAGEMENT = "negative_engagement_removed"
+
+
 @dataclass
 class FileError:
     path: str

@@ -15,9 +15,10 @@ import pyarrow as pa
 
 from ..formats import adapter
 from ..formats.base import Delete, LimitNotice, ParseContext, RecordError, Skip
-from ..model import ARROW_SCHEMA, FIELD_NAMES
+from ..model import ARROW_SCHEMA, ENGAGEMENT, FIELD_NAMES
 from ..movement.normalize import hashtag_key
 from ..store.duckdb_store import Quarantined
+from .summary import NEGATIVE_ENGAGEMENT
 
 # Before the first tweet, or more than a day ahead of now: not a real creation time.
 EARLIEST_POST = datetime(2006, 3, 21)
@@ -78,6 +79,8 @@ def parse_chunk(chunk: Chunk) -> ChunkResult:
                 result.limits.append((position, item))
             else:
                 _finish_post(item, chunk, position, latest_allowed, result)
+                if dropped := _drop_negative_engagement(item):
+                    ctx.count(NEGATIVE_ENGAGEMENT, dropped)
                 rows.append(item)
     result.counters = ctx.counters
     if rows:
@@ -120,6 +123,19 @@ def _finish_post(post: dict[str, Any], chunk: Chunk, position: int, latest: date
         result.warnings.setdefault(message, []).append(position)
         post["created_at"] = None
         post["time_source"] = "invalid"
+
+
+def _drop_negative_engagement(post: dict[str, Any]) -> int:
+    """A count below zero is a broken export's, not a reading: the field is set aside (NULL, as
+    when the source gives none) rather than stored, and the number set aside is returned for
+    the ingest summary and the report's coverage section. The post itself is kept."""
+    dropped = 0
+    for column in ENGAGEMENT:
+        value = post.get(column)
+        if value is not None and value < 0:
+            post[column] = None
+            dropped += 1
+    return dropped
 
 
 def _quarantine(chunk: Chunk, position: int, reason: str, raw: Any) -> Quarantined:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..movement.definition import Movement
 from ..movement.match import sql_string
 from ..privacy import Privacy
-from ..analysis.timeseries import stamp
+from ..series import stamp
 from .scope import SCOPE, Clock
 from .volume import grid
 

@@ -12,11 +12,14 @@ from typing import Any, Callable
 
 import orjson
 
-from ..analysis import timeseries as ts
+from .. import series as ts
+from ..ingest.summary import NEGATIVE_ENGAGEMENT
 
 Query = Callable[[str], list[tuple]]
 # Ingest summary counts added up over every run (see ingest/summary.py for their meaning).
 RUN_COUNTS = ("read", "ingested", "duplicate", "referenced", "skipped", "rejected", "deleted", "forgotten")
+# Notes of the summary summed the same way: engagement counts below zero, stored as NULL.
+RUN_NOTES = (NEGATIVE_ENGAGEMENT,)
 TOP_REASONS = 10
 
 
@@ -37,11 +40,13 @@ def formats(file_rows: list[dict[str, Any]]) -> dict[str, int]:
 def runs(query: Query) -> dict[str, Any]:
     """Ingest runs and their summed counts (duplicates removed, records rejected...)."""
     rows = query("SELECT status, summary, started_at, finished_at FROM runs ORDER BY run_id")
-    totals = dict.fromkeys(RUN_COUNTS, 0)
+    totals = dict.fromkeys(RUN_COUNTS + RUN_NOTES, 0)
     for _, summary, _, _ in rows:
         data = orjson.loads(summary) if summary else {}
         for key in RUN_COUNTS:
             totals[key] += _int(data.get(key))
+        for key in RUN_NOTES:
+            totals[key] += _int((data.get("notes") or {}).get(key))
     statuses: dict[str, int] = {}
     for status, _, _, _ in rows:
         statuses[status or "unknown"] = statuses.get(status or "unknown", 0) + 1

@@ -10,7 +10,10 @@ Figures, all over collected posts (referenced-only posts are context, not volume
     (including, when the movement has a window, every post outside it);
   - by_family: matched posts per family label (a post counts once in each family it
     matched, by tag or by phrase, so families can add up to more than `matched`);
-  - by_variant: matched posts per hashtag key as stored (top N by posts).
+  - by_variant: matched posts per hashtag key as stored (top N by posts). Under standard
+    and strict privacy a key used by fewer than `min_cell` people is not listed: such keys
+    are counted together, exactly, in a last row `other (suppressed)` (a post or person in
+    two of them once), like every other breakdown (docs/privacy.md).
 Every figure has `posts` and `distinct_authors`; authors are counted distinct within each
 figure, so author counts never add up across figures.
 
@@ -24,6 +27,8 @@ from typing import Any, Callable
 
 from ..movement.definition import Movement
 from ..movement.match import posts_with_match_sql, sql_string
+from ..privacy import Privacy
+from .audience import DEFAULT_PRIVACY, SUPPRESSED
 
 Query = Callable[[str], list[tuple]]
 DEFAULT_TOP = 20
@@ -35,9 +40,9 @@ classified AS (
                  WHEN by_phrase THEN 'phrase_only' ELSE 'unmatched' END AS match_class
   FROM mv
 ),
+variant_posts AS (SELECT unnest(variants) AS variant, platform, post_id, author_id FROM mv),
 variant_counts AS (
-  SELECT variant, count(*) AS posts, count(DISTINCT author_id) AS authors
-  FROM (SELECT unnest(variants) AS variant, author_id FROM mv) AS v GROUP BY variant
+  SELECT variant, count(*) AS posts, count(DISTINCT author_id) AS authors FROM variant_posts GROUP BY variant
 )
 SELECT 'class' AS dimension, match_class AS value, count(*), count(DISTINCT author_id) FROM classified GROUP BY match_class
 UNION ALL SELECT 'total', 'by_hashtag', count(*), count(DISTINCT author_id) FROM mv WHERE by_hashtag
@@ -48,8 +53,11 @@ UNION ALL SELECT 'family', family, count(*), count(DISTINCT author_id)
   FROM (SELECT unnest(families) AS family, author_id FROM mv) AS f GROUP BY family
 UNION ALL SELECT 'variant_total', 'distinct', count(*), NULL FROM variant_counts
 UNION ALL SELECT * FROM (
-  SELECT 'variant', variant, posts, authors FROM variant_counts ORDER BY posts DESC, variant LIMIT {top}
+  SELECT 'variant', variant, posts, authors FROM variant_counts WHERE authors >= {floor}
+  ORDER BY posts DESC, variant LIMIT {top}
 ) AS top_variants
+UNION ALL SELECT 'variant_small', 'other', count(DISTINCT platform || ':' || post_id), count(DISTINCT author_id)
+  FROM variant_posts WHERE variant IN (SELECT variant FROM variant_counts WHERE authors < {floor})
 """
 
 _CALL_SQL = """
@@ -62,16 +70,20 @@ FROM posts WHERE platform = {platform}
 """
 
 
-def movement_figures(query: Query, movement: Movement, top: int = DEFAULT_TOP) -> dict[str, Any]:
+def movement_figures(query: Query, movement: Movement, top: int = DEFAULT_TOP,
+                     privacy: Privacy = DEFAULT_PRIVACY) -> dict[str, Any]:
     """The `movement` object of `stats --movement`: see the module docstring for each figure."""
-    rows = query(_FIGURES_SQL.format(posts=posts_with_match_sql(movement), top=int(top)))
+    rows = query(_FIGURES_SQL.format(posts=posts_with_match_sql(movement), top=int(top), floor=privacy.cell_floor))
     figure = _figure_reader(rows)
     forms = movement.stored_forms()
     variants = [
-        {"key": value, "family": forms.get(value), "posts": posts, "distinct_authors": authors}
+        {"key": value, "family": forms.get(value), "posts": posts, "distinct_authors": authors, "suppressed": False}
         for dimension, value, posts, authors in rows if dimension == "variant"
     ]
     variants.sort(key=lambda v: (-v["posts"], v["key"]))
+    small = figure("variant_small", "other")
+    if small["posts"]:
+        variants.append({"key": SUPPRESSED, "family": None, **small, "suppressed": True})
     result: dict[str, Any] = {
         "name": movement.name,
         "source": movement.source,

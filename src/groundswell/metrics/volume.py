@@ -3,7 +3,7 @@ movement's start, the first 24 hours, milestones and peaks. See docs/metrics.md.
 
 Every count is SQL over the report's scope (`gs_scope`, see scope.py); Python only lays
 the counts on a complete grid of buckets, so empty buckets show as zero and gaps can be
-found (analysis/timeseries.py).
+found (series.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from ..analysis import timeseries as ts
+from .. import series as ts
 from ..movement.definition import Movement
 from ..movement.match import sql_string
 from ..timeutil import snowflake_time
-from ..analysis.timeseries import stamp
+from ..series import stamp
 from .scope import SCOPE, Clock
 
 Query = Callable[[str], list[tuple]]

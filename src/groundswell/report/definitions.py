@@ -33,6 +33,8 @@ DEFINITIONS: dict[str, str] = {
     "gaps": "Over every collected post: days without a single post inside the range, and runs of empty hours "
             "into which the hours around them would have put at least 10 posts: possible collection gaps, not zero activity.",
     "duplicates": "Copies of a post already stored or seen twice in a run, dropped at ingest (summed over runs).",
+    "negative_engagement": "Like, repost, reply or quote counts below zero (a broken export's): stored as unknown, "
+                           "the post kept and counted (summed over runs).",
     "rejected": "Records that could not be read, kept in quarantine with a reason, never counted.",
     "referenced_only": "Posts known only because a collected post references them (a retweet's original, "
                        "a quoted post): stored for context, never counted.",

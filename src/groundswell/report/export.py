@@ -3,7 +3,8 @@
 Safe to open: CSV text cells that a spreadsheet would read as a formula (starting with `=`,
 `+`, `-`, `@`, a tab or a carriage return) get a leading `'`. Safe for the people in the
 data: under `--privacy standard` (the default) a post whose author is not notable carries no
-text, handle, name, link or real id, and every author a stable salted pseudonym; `strict`
+text, handle, name, link or real id, no exact follower count (a band instead) and a time
+rounded to the minute, and every author a stable salted pseudonym; `strict`
 names nobody and exports no text; `off` exports everything (see docs/privacy.md).
 """
 
@@ -25,7 +26,7 @@ from . import registry
 from .context import Context
 from .figures import ReportOptions, context, prepare_scope
 from ..metrics.audience import handle_tags_sql
-from ..privacy import Privacy
+from ..privacy import Privacy, followers_band_sql
 
 TABLES = ("volume", "authors", "variants", "posts")
 FORMATS = ("csv", "parquet", "json")
@@ -77,13 +78,18 @@ def _authors(ctx: Context) -> pa.Table:
     query, privacy = ctx.query, ctx.privacy
     named = privacy.notable_sql()
     kinds = ", ".join(f"CAST(sum(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END) AS BIGINT) AS {k}s" for k in ("original", "repost", "reply", "quote"))
+    shown = "a.named"
     return _arrow(query, f"""
-        SELECT {privacy.pseudonym_sql('author_id')} AS author, bool_or({privacy.is_notable_sql()}) AS notable,
+        SELECT author, notable, named, handle, platform, posts, originals, reposts, replys, quotes,
+               {privacy.time_sql('first_post', shown)} AS first_post, {privacy.time_sql('last_post', shown)} AS last_post,
+               {privacy.followers_sql('followers', shown)} AS followers, {followers_band_sql('followers')} AS followers_band,
+               verified
+        FROM (SELECT {privacy.pseudonym_sql('author_id')} AS author, bool_or({privacy.is_notable_sql()}) AS notable,
                bool_or({named}) AS named, max_by(CASE WHEN {named} THEN author_handle END, created_at) AS handle,
                min(platform) AS platform, count(*) AS posts, {kinds},
                min(created_at) AS first_post, max(created_at) AS last_post,
                max(author_followers) AS followers, bool_or(coalesce(author_verified, FALSE)) AS verified
-        FROM {scope.SCOPE} GROUP BY author_id ORDER BY posts DESC, author""")
+        FROM {scope.SCOPE} GROUP BY author_id) AS a ORDER BY posts DESC, author""")
 
 
 # Posts a post refers to, joined so that each id is shown as the posts table shows that post.
@@ -108,12 +114,14 @@ def posts_sql(ctx: Context) -> str:
     matched = "s.by_hashtag, s.by_phrase, s.families, s.variants, " if movement else ""  # nothing matched without one
     return f"""
         {tags}
-        SELECT s.platform, {privacy.post_id_sql('s.platform', 's.post_id', named)} AS post_id, s.created_at, s.kind,
+        SELECT s.platform, {privacy.post_id_sql('s.platform', 's.post_id', named)} AS post_id,
+               {privacy.time_sql('s.created_at', named)} AS created_at, s.kind,
                {privacy.pseudonym_sql('s.author_id')} AS author, {privacy.is_notable_sql('s.')} AS notable,
                {named} AS named, CASE WHEN {named} THEN s.author_handle END AS handle,
                CASE WHEN {named} THEN s.author_name END AS name,
                {privacy.text_sql('s.', 'p.text')} AS text, CASE WHEN {named} THEN p.url END AS url,
-               s.author_followers AS followers, s.language, s.language_source,
+               {privacy.followers_sql('s.author_followers', named)} AS followers,
+               {followers_band_sql('s.author_followers')} AS followers_band, s.language, s.language_source,
                {matched}{'p.hashtag_keys' if not tag_join else 't.keys'} AS hashtag_keys,
                {refs},
                CASE WHEN p.reply_to_author_id IS NOT NULL THEN {privacy.pseudonym_sql('p.reply_to_author_id')} END AS reply_to_author,

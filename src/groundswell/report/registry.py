@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..analysis import language
-from ..analysis.timeseries import peak
+from ..series import peak
 from ..forget import tombstone_counts
 from ..metrics import audience, composition, coverage, scope, volume
 from .context import Context

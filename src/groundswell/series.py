@@ -1,6 +1,8 @@
 """Algorithms on bucketed counts: the full bucket grid, the first burst, and collection gaps.
 
-These run on aggregates (one number per hour or day), never on posts.
+These run on aggregates (one number per hour or day), never on posts. They sit below metrics/
+in the layers (tests/test_layers.py): metrics lay their counts on these grids, and analysis/
+reads the same gaps.
 """
 
 from __future__ import annotations
