@@ -94,3 +94,19 @@ def test_negative_engagement_counts_are_stored_empty_and_counted(tmp_path: Path)
     stats = CliRunner().invoke(main, ["stats", "--db", str(db), "--movement", "metoo", "--report", "--json"])
     assert stats.exit_code == 0, stats.output
     assert orjson.loads(stats.output)["report"]["coverage"]["runs"]["negative_engagement_removed_total"] == 4
+
+
+def test_an_engagement_count_given_as_text_is_stored_empty(tmp_path: Path) -> None:
+    """A count that arrives as a string (synthetic) is no reading at all: the post is kept with
+    the count NULL, as when the source gives none, and nothing else in its chunk is touched."""
+    tweets = [_tweet(n, START, _USERS[n % 5], f"[synthetic] {n} #MeToo", ["MeToo"]) for n in range(6)]
+    tweets[3]["favorite_count"] = "many"
+    path = tmp_path / "text-count.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(t) for t in tweets) + b"\n")
+    db = tmp_path / "t.duckdb"
+    done = CliRunner().invoke(main, ["ingest", str(path), "--db", str(db), "--json", "--workers", "1"])
+    assert done.exit_code == 0 and "Traceback" not in done.output
+    assert orjson.loads(done.stdout)["ingested"] == 6
+    with duckdb.connect(str(db), read_only=True) as con:
+        empty = con.execute("SELECT post_id FROM posts WHERE like_count IS NULL").fetchall()
+    assert empty == [(str(tweets[3]["id"]),)]

@@ -83,3 +83,9 @@ class Adapter(Protocol):
     def sniff(self, record: Any) -> bool: ...
 
     def parse(self, record: Any, ctx: ParseContext) -> Iterator[Item]: ...
+
+
+def count_or_none(value: Any) -> int | None:
+    """A count as the source gives it, or null when it is not an integer (text, a float, true):
+    every adapter reads counts this way, so one odd value never sinks its batch's conversion."""
+    return value if type(value) is int else None

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from ..model import new_post
 from ..timeutil import from_epoch_us
-from .base import Delete, Item, ParseContext, RecordError, Skip
+from .base import Delete, Item, ParseContext, RecordError, Skip, count_or_none
 from .bluesky_record import (POST, POST_PATH, choose_time, parse_time, post_url, record_fields, split_uri, text_or_none,
                              tid_time)
 
@@ -194,17 +194,13 @@ def _view_post(uri: str, author: Any, record: dict[str, Any], view: dict[str, An
         platform=PLATFORM, post_id=uri, url=post_url(shown, rkey),
         author_id=text_or_none(author.get("did")) or did, author_handle=text_or_none(handle),
         author_name=text_or_none(author.get("displayName")),
-        author_followers=_int(author.get("followersCount")), author_following=_int(author.get("followsCount")),
+        author_followers=count_or_none(author.get("followersCount")), author_following=count_or_none(author.get("followsCount")),
         author_verified=_verified(author), created_at=created, time_source=source,
-        like_count=_int(view.get("likeCount")), repost_count=_int(view.get("repostCount")),
-        reply_count=_int(view.get("replyCount")), quote_count=_int(view.get("quoteCount")),
+        like_count=count_or_none(view.get("likeCount")), repost_count=count_or_none(view.get("repostCount")),
+        reply_count=count_or_none(view.get("replyCount")), quote_count=count_or_none(view.get("quoteCount")),
         collected=collected, **record_fields(record),
     )
 
-
-def _int(value: Any) -> int | None:
-    """Counts as given, or null: one odd value must not break the batch's Arrow conversion."""
-    return value if type(value) is int else None
 
 
 def _repost_from_reason(reason: dict[str, Any], view: dict[str, Any], ctx: ParseContext) -> dict[str, Any]:

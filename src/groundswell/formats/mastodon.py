@@ -22,7 +22,7 @@ import orjson
 from ..model import new_post
 from ..movement.normalize import hashtag_key
 from ..timeutil import from_epoch_us, parse_iso, to_utc_naive
-from .base import Delete, Item, ParseContext, RecordError, Skip
+from .base import Delete, Item, ParseContext, RecordError, Skip, count_or_none
 from .html_text import Link, parse_html
 
 NAME = "mastodon"
@@ -121,15 +121,15 @@ def _status_post(status: dict[str, Any], ctx: ParseContext, collected: bool,
     post = new_post(
         platform=PLATFORM, post_id=uri, url=_str(status.get("url")) or uri,
         author_id=_str(account.get("url")) or _str(account.get("uri")), author_handle=_str(account.get("acct")),
-        author_name=_str(account.get("display_name")), author_followers=_int(account.get("followers_count")),
-        author_following=_int(account.get("following_count")), author_verified=False,
+        author_name=_str(account.get("display_name")), author_followers=count_or_none(account.get("followers_count")),
+        author_following=count_or_none(account.get("following_count")), author_verified=False,
         created_at=created, time_source=time_source,
         text=f"{spoiler}\n\n{body.text}" if isinstance(spoiler, str) and spoiler else body.text,
         lang=_str(source.get("language")), kind="original",
         hashtags=_hashtags(source.get("tags"), body.links), mentions=_mentions(source.get("mentions")),
         urls=_urls(body.links, source.get("card")),
-        like_count=_int(status.get("favourites_count")), repost_count=_int(status.get("reblogs_count")),
-        reply_count=_int(status.get("replies_count")), quote_count=_int(status.get("quotes_count")),
+        like_count=count_or_none(status.get("favourites_count")), repost_count=count_or_none(status.get("reblogs_count")),
+        reply_count=count_or_none(status.get("replies_count")), quote_count=count_or_none(status.get("quotes_count")),
         collected=collected,
     )
     if boosted is not None:
@@ -233,9 +233,6 @@ def id_time(status_id: Any) -> datetime | None:
     moment = from_epoch_us((value >> 16) * 1000)
     return moment if MASTODON_LAUNCH <= moment <= datetime.utcnow() + timedelta(days=1) else None
 
-
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
 
 
 def _str(value: Any) -> str | None:

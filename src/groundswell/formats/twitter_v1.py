@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from ..model import new_post
 from ..timeutil import from_epoch_us, parse_twitter_date, snowflake_time
 from .twitter_common import unescape_text
-from .base import Delete, Item, LimitNotice, ParseContext, RecordError, Skip
+from .base import Delete, Item, LimitNotice, ParseContext, RecordError, Skip, count_or_none
 
 NAME = "twitter-v1"
 PLATFORM = "twitter"
@@ -186,15 +186,15 @@ def _post(tweet: dict, where: str, collected: bool, collected_at: datetime | Non
         platform=PLATFORM, post_id=post_id, version_id=tweet_id,
         url=f"https://twitter.com/{handle}/status/{tweet_id}" if handle else f"https://twitter.com/i/web/status/{tweet_id}",
         author_id=author_id, author_handle=handle, author_name=_string(user.get("name")),
-        author_followers=_count(user.get("followers_count")), author_following=_count(user.get("friends_count")),
+        author_followers=count_or_none(user.get("followers_count")), author_following=count_or_none(user.get("friends_count")),
         author_verified=_flag(user.get("verified")),
         created_at=created_at, time_source=time_source, text=unescape_text(text), lang=_string(tweet.get("lang")),
         kind=kind, reply_to_post_id=reply_to,
         reply_to_author_id=_optional_id(tweet, "in_reply_to_user_id_str", "in_reply_to_user_id") if reply_to else None,
         quoted_post_id=quoted, reposted_post_id=reposted,
         hashtags=hashtags, hashtag_keys=[] if hashtags == [] else None, mentions=mentions, urls=urls,
-        like_count=_count(tweet.get("favorite_count")), repost_count=_count(tweet.get("retweet_count")),
-        reply_count=_count(tweet.get("reply_count")), quote_count=_count(tweet.get("quote_count")),
+        like_count=count_or_none(tweet.get("favorite_count")), repost_count=count_or_none(tweet.get("retweet_count")),
+        reply_count=count_or_none(tweet.get("reply_count")), quote_count=count_or_none(tweet.get("quote_count")),
         collected=collected, collected_at=collected_at,
     )
 
@@ -312,9 +312,6 @@ def _millis(value: Any) -> int | None:
 def _string(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
-
-def _count(value: Any) -> int | None:
-    return value if type(value) is int else None
 
 
 def _flag(value: Any) -> bool | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..model import new_post
 from ..timeutil import parse_iso, snowflake_time, to_utc_naive
-from .base import RecordError
+from .base import RecordError, count_or_none
 from .twitter_common import unescape_text
 
 _EMPTY: dict = {}
@@ -51,14 +51,14 @@ def tweet_post(tweet: dict, joined: Expansions, collected: bool) -> dict[str, An
         url=f"https://twitter.com/{handle}/status/{tweet_id}" if handle else f"https://twitter.com/i/web/status/{tweet_id}",
         author_id=_str(tweet.get("author_id") or author.get("id")), author_handle=handle,
         author_name=author.get("name"), author_verified=_verified(author),
-        author_followers=audience.get("followers_count"), author_following=audience.get("following_count"),
+        author_followers=count_or_none(audience.get("followers_count")), author_following=count_or_none(audience.get("following_count")),
         created_at=created_at, time_source=time_source, text=unescape_text(text), lang=tweet.get("lang"),
         kind=refs[0], reply_to_post_id=refs[1], quoted_post_id=refs[2],
         reposted_post_id=_ref_post_id(refs[3], joined), reply_to_author_id=_str(tweet.get("in_reply_to_user_id")),
         conversation_id=_str(tweet.get("conversation_id")),
         hashtags=hashtags, hashtag_keys=[] if hashtags == [] else None, mentions=mentions, urls=urls,
-        like_count=metrics.get("like_count"), repost_count=metrics.get("retweet_count"),
-        reply_count=metrics.get("reply_count"), quote_count=metrics.get("quote_count"),
+        like_count=count_or_none(metrics.get("like_count")), repost_count=count_or_none(metrics.get("retweet_count")),
+        reply_count=count_or_none(metrics.get("reply_count")), quote_count=count_or_none(metrics.get("quote_count")),
         collected=collected, collected_at=joined.collected_at,
     )
 

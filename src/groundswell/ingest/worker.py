@@ -132,7 +132,8 @@ def _drop_negative_engagement(post: dict[str, Any]) -> int:
     dropped = 0
     for column in ENGAGEMENT:
         value = post.get(column)
-        if value is not None and value < 0:
+        # A value of the wrong type is left for the table conversion, which quarantines its row.
+        if isinstance(value, (int, float)) and value < 0:
             post[column] = None
             dropped += 1
     return dropped
