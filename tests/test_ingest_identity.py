@@ -88,3 +88,20 @@ def test_the_whole_scrape_matches(shared_data: Path, tmp_path: Path, monkeypatch
     fast, _, rows = _compare([str(AURORA)], tmp_path, monkeypatch)
     assert len(rows["posts"]) == 608_099
     assert fast["per_record"] == {}
+
+
+def test_dates_no_calendar_has_go_the_per_record_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Synthetic GetOldTweets rows: 30 February and 31 April are unreadable cells, as on the
+    per-record path (Arrow alone would read them as 2 March and 1 May)."""
+    import json
+
+    path = tmp_path / "synthetic.jsonl"
+    dates = ["2017-10-15 19:59:59", "2017-02-30 10:00:00", "2017-04-31 10:00:00", "2016-02-29 10:00:00"]
+    with path.open("w") as out:
+        for i, date in enumerate(dates):
+            tweet_id = str(919714502601474050 + (i << 22))
+            out.write(json.dumps({"tweet_id": tweet_id, "username": "synthetic", "date": date, "text": "#Synthetic",
+                                  "retweets": 0, "favorites": 0, "permalink": ""}) + "\n")
+    fast, slow, rows = _compare([str(path)], tmp_path, monkeypatch)
+    assert fast["notes"]["table_unreadable_cells"] == 2 and len(rows["posts"]) == 4
+    assert fast["per_record"] == {"table": 2}

@@ -73,13 +73,16 @@ def read_getoldtweets(records: Records, options: dict[str, Any], latest: datetim
         cols["raw"].append(raw)
         for name, value in zip(("id", "flake", "date", "text", "handle", "url", "rt", "fav", "rep"), row):
             cols[name].append(value)
-    local = pc.strptime(pa.array(cols["date"], pa.string()), format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
-    if local.null_count:  # a date no calendar has (30 February): table.py says what to do
-        keep = np.asarray(local.is_valid()).tolist()
+    dates = pa.array(cols["date"], pa.string())
+    local = pc.strptime(dates, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
+    # Arrow rolls 30 February over to 2 March; table.py refuses it: such rows go its way.
+    valid = pc.fill_null(pc.equal(pc.strftime(local.cast(pa.timestamp("s")), format="%Y-%m-%d %H:%M:%S"), dates), False)
+    if not pc.all(valid).as_py():
+        keep = np.asarray(valid).tolist()
         rest = sorted(rest + [(p, raw) for p, raw, ok in zip(cols["line"], cols.pop("raw"), keep) if not ok],
                       key=lambda item: item[0])
         cols = {name: [v for v, ok in zip(values, keep) if ok] for name, values in cols.items()}
-        local = local.filter(local.is_valid())
+        local = local.filter(valid)
     cols.pop("raw", None)
     if not cols["line"]:
         return ARROW_SCHEMA.empty_table(), rest, {}
