@@ -212,8 +212,10 @@ def test_a_second_writer_is_told_the_store_is_busy(inputs: Path, tmp_path: Path)
     if not Path("/proc/self/fd").is_dir():
         pytest.skip("needs /proc to see when the first ingest has opened the store")
     db = tmp_path / "busy.duckdb"
+    # The per-record path keeps the first ingest busy long enough; this test is about the lock, not speed.
     first = subprocess.Popen(command([str(inputs)], db, "--workers", "1", "--batch-rows", "200"),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "GROUNDSWELL_INGEST_PATH": "per-record"})
     try:
         wait_until_open(first, db)
         second = run(command([str(inputs / "2017-10-10.jsonl.gz")], db, "--workers", "1"))
