@@ -8,7 +8,12 @@ the same and nothing is deduplicated away). Reported, as medians over --runs:
   - raw parse: orjson.loads of every line, nothing else, in one process (MB/s, records/s);
   - groundswell ingest into a fresh DuckDB file, all cores (MB/s, posts/s);
   - twarc-csv converting the v2 data to CSV (posts/s), on a --peer-mb slice, because it
-    is far slower; rates per post are comparable across sizes.
+    is far slower; rates per post are comparable across sizes;
+  - DuckDB `read_json` of the same input into a table of the post columns, natively (no
+    Python per record): the target is groundswell at >= 0.5 of it on each input;
+  - the GetOldTweets scrape (aurora848, 608,099 posts in 93 .jsonl.gz days) as it is:
+    groundswell ingest (hashtag keys and matching keys included), DuckDB `read_json`, and
+    gzip + orjson parse only on one core; the target there is also >= 100k posts/s.
 """
 
 from __future__ import annotations
@@ -32,6 +37,21 @@ OUT = ROOT / "bench" / "out"
 V1_SOURCES = ["metoo-stream-2017-lama/metoo.json"]
 V2_SOURCES = ["twarc2-v2-testdata/noflat.jsonl", "twarc2-v2-testdata/2sets.jsonl",
               "twarc2-v2-testdata/brexit.jsonl", "twarc2-v2-testdata/kpop.jsonl"]
+AURORA = DATA / "metoo-getoldtweets-aurora848"
+# The columns each input's DuckDB-native table holds: the post fields groundswell fills.
+DUCKDB_SELECT = {
+    "v1": ("SELECT id_str AS post_id, created_at, coalesce(extended_tweet.full_text, text) AS text, user.id_str AS author_id, "
+           "user.screen_name AS author_handle, user.followers_count AS author_followers, in_reply_to_status_id_str AS reply_to, "
+           "retweeted_status.id_str AS reposted, quoted_status_id_str AS quoted, lang, "
+           "list_transform(entities.hashtags, lambda h: h.text) AS hashtags FROM read_json('{path}', format='newline_delimited', "
+           "ignore_errors=true, maximum_object_size=67108864, sample_size=-1)"),
+    "v2": ("SELECT t.id AS post_id, t.created_at, t.text, t.author_id, t.lang, t.conversation_id, t.public_metrics.like_count AS likes, "
+           "list_transform(t.entities.hashtags, lambda h: h.tag) AS hashtags FROM (SELECT unnest(data) AS t FROM read_json('{path}', "
+           "format='newline_delimited', ignore_errors=true, maximum_object_size=67108864, sample_size=-1))"),
+    "aurora": ("SELECT tweet_id AS post_id, date, text, username AS author_handle, retweets, favorites, permalink AS url "
+               "FROM read_json('{path}', format='newline_delimited', columns={{tweet_id: 'VARCHAR', date: 'VARCHAR', "
+               "text: 'VARCHAR', username: 'VARCHAR', retweets: 'BIGINT', favorites: 'BIGINT', permalink: 'VARCHAR'}})"),
+}
 LONG_ID = re.compile(rb"(?<![\d.])(\d{15,19})(?![\d.])")
 
 
@@ -60,6 +80,49 @@ def time_raw_parse(path: Path) -> float:
         for line in handle:
             orjson.loads(line)
     return time.perf_counter() - start
+
+
+def time_duckdb(kind: str, pattern: str) -> tuple[float, int]:
+    """DuckDB alone reading the input into a table of the same post columns, all its threads."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(str(Path(tmp) / "native.duckdb"))
+        start = time.perf_counter()
+        con.execute(f"CREATE TABLE posts AS {DUCKDB_SELECT[kind].format(path=pattern)}")
+        seconds = time.perf_counter() - start
+        rows = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+        con.close()
+    return seconds, rows
+
+
+def time_gzip_parse(paths: list[Path]) -> tuple[float, int]:
+    """gzip + orjson.loads of every line, nothing else, one core."""
+    import gzip
+
+    start, count = time.perf_counter(), 0
+    for path in paths:
+        with gzip.open(path, "rb") as handle:
+            for line in handle:
+                orjson.loads(line)
+                count += 1
+    return time.perf_counter() - start, count
+
+
+def bench_aurora(runs: int) -> dict:
+    """The commonest archive shape as shipped: the GetOldTweets days, gzipped."""
+    days = sorted(AURORA.glob("*.jsonl.gz"))
+    parses = [time_gzip_parse(days) for _ in range(runs)]
+    parse_s, records = statistics.median(t for t, _ in parses), parses[0][1]
+    native = [time_duckdb("aurora", str(AURORA / "*.jsonl.gz")) for _ in range(runs)]
+    native_s, native_rows = statistics.median(t for t, _ in native), native[0][1]
+    timings = [time_ingest(AURORA) for _ in range(runs)]
+    ingest_s = statistics.median(t for t, _ in timings)
+    posts = timings[0][1]["ingested"]
+    return {"format": "aurora848", "records": records, "posts": posts,
+            "ingest_posts_s": posts / ingest_s, "duckdb_posts_s": native_rows / native_s,
+            "orjson_posts_s": records / parse_s, "ratio_to_duckdb": (posts / ingest_s) / (native_rows / native_s),
+            "per_record": timings[0][1].get("per_record", {})}
 
 
 def time_ingest(path: Path) -> tuple[float, dict]:
@@ -120,12 +183,16 @@ def bench_format(name: str, sources: list[str], size_mb: int, runs: int) -> dict
     records = replicate(sources, path, size_mb)
     mb = path.stat().st_size / (1 << 20)
     raw = median_of(runs, lambda: time_raw_parse(path))
+    native = [time_duckdb(name, str(path)) for _ in range(runs)]
+    native_s, native_rows = statistics.median(t for t, _ in native), native[0][1]
     timings = [time_ingest(path) for _ in range(runs)]
     ingest_s = statistics.median(t for t, _ in timings)
     posts = timings[0][1]["ingested"]
     return {"format": name, "mb": round(mb, 1), "records": records, "posts": posts,
             "raw_parse_mb_s": mb / raw, "ingest_mb_s": mb / ingest_s, "ingest_posts_s": posts / ingest_s,
-            "ratio_to_raw_parse": raw / ingest_s}
+            "ratio_to_raw_parse": raw / ingest_s, "duckdb_posts_s": native_rows / native_s,
+            "ratio_to_duckdb": (posts / ingest_s) / (native_rows / native_s),
+            "per_record": timings[0][1].get("per_record", {})}
 
 
 def bench_peer(size_mb: int, runs: int, groundswell_posts_s: float) -> dict | None:
@@ -148,11 +215,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer-mb", type=int, default=40)
+    parser.add_argument("--aurora-only", action="store_true", help="Only the GetOldTweets scrape as shipped.")
     parser.add_argument("--peer-only", action="store_true", help="Only the twarc-csv comparison (ingest rate measured on the peer slice).")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         sys.exit(f"bench needs the real data in {DATA}")
     print(f"machine: {os.cpu_count()} cores; size {args.size_mb} MB per format; median of {args.runs} runs")
+    if args.aurora_only:
+        only = {"aurora": bench_aurora(args.runs)}
+        print(json.dumps(only, indent=2))
+        return only
     if args.peer_only:
         path = OUT / f"v2-peer-{args.peer_mb}mb.jsonl"
         replicate(V2_SOURCES, path, args.peer_mb)
@@ -161,11 +233,17 @@ def main(argv: list[str] | None = None) -> dict:
         peer_only = {"results": [], "peer": bench_peer(args.peer_mb, args.runs, rate)}
         print(json.dumps(peer_only, indent=2))
         return peer_only
+    aurora = bench_aurora(args.runs)
+    print(f"aurora848: {aurora['posts']:,} posts | groundswell {aurora['ingest_posts_s']:,.0f} posts/s | DuckDB read_json "
+          f"{aurora['duckdb_posts_s']:,.0f} posts/s | orjson+gzip one core {aurora['orjson_posts_s']:,.0f} posts/s | "
+          f"ratio to DuckDB {aurora['ratio_to_duckdb']:.2f} (target 0.5) | 100k posts/s target "
+          f"{'met' if aurora['ingest_posts_s'] >= 100_000 else 'missed'}")
     results = [bench_format("v1", V1_SOURCES, args.size_mb, args.runs), bench_format("v2", V2_SOURCES, args.size_mb, args.runs)]
     for r in results:
         print(f"{r['format']}: {r['mb']} MB, {r['posts']:,} posts | raw parse {r['raw_parse_mb_s']:.1f} MB/s | "
               f"ingest {r['ingest_mb_s']:.1f} MB/s = {r['ingest_posts_s']:,.0f} posts/s | "
-              f"ratio to raw parse {r['ratio_to_raw_parse']:.2f}")
+              f"ratio to raw parse {r['ratio_to_raw_parse']:.2f} | DuckDB read_json {r['duckdb_posts_s']:,.0f} posts/s, "
+              f"ratio {r['ratio_to_duckdb']:.2f} (target 0.5) | read record by record: {r['per_record'] or 'none'}")
     peer_path = OUT / f"v2-peer-{args.peer_mb}mb.jsonl"
     replicate(V2_SOURCES, peer_path, args.peer_mb)
     slice_timings = [time_ingest(peer_path) for _ in range(args.runs)]
@@ -177,7 +255,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"pandas json_normalize {peer['json_normalize_posts_s']:,.0f} posts/s = {peer['speedup_json_normalize']:.2f}x")
     else:
         print("twarc-csv not installed: pip install -e '.[bench]' to compare")
-    done = {"results": results, "peer": peer}
+    done = {"results": results, "peer": peer, "aurora": aurora}
     (OUT / "ingest.json").write_text(json.dumps(done, indent=2))
     return done
 

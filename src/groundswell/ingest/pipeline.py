@@ -19,7 +19,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 import pyarrow as pa
 
@@ -54,11 +54,21 @@ class IngestOptions:
 
 
 Warn = Callable[[str], None]
-Progress = Callable[[int], None]
+
+
+class Progress(Protocol):
+    """Told the input's size on disk once (`total_bytes`), then records as chunks are read, and
+    each file's size on disk (`bytes_done`) when it is finished, for a rate and an ETA."""
+
+    def __call__(self, records: int, *, total_bytes: int | None = None, bytes_done: int = 0) -> None: ...
+
+
+def _no_progress(records: int, *, total_bytes: int | None = None, bytes_done: int = 0) -> None:
+    return None
 
 
 def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
-           warn: Warn = lambda message: None, progress: Progress = lambda n: None,
+           warn: Warn = lambda message: None, progress: Progress = _no_progress,
            note: Warn | None = None) -> Summary:
     """Ingest every source; one file's failure is reported and the others go on. `note`
     hears what is not a warning (the layout a table is read as); by default, `warn` does."""
@@ -68,6 +78,7 @@ def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
     run_id = store.start_run()
     runner = _Runner(store, options, summary, run_id, warn, progress, _wants_parallel(sources, options))
     runner.note = note or warn
+    progress(0, total_bytes=sum(_size(s) for s in sources))
     status = "interrupted"
     try:
         for source in sources:
@@ -81,6 +92,13 @@ def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
         runner.close()
         _finish_run(store, run_id, status, summary)
     return summary
+
+
+def _size(source: Source) -> int:
+    try:
+        return 0 if source.is_stdin else os.path.getsize(source.path)
+    except OSError:
+        return 0
 
 
 def _finish_run(store: Store, run_id: int, status: str, summary: Summary) -> None:
@@ -144,6 +162,7 @@ class _Runner:
             return
         try:
             self._read_file(source, stamp)
+            self.progress(0, bytes_done=_size(source))
         except StoreWriteError:
             raise  # not this file's fault: no other file can be written either
         except UnknownFormat as exc:
@@ -291,6 +310,8 @@ class _FileIngest:
         summary.skipped += sum(result.skipped.values())
         summary.add_counts(summary.skipped_reasons, result.skipped)
         summary.add_counts(summary.notes, result.counters)
+        if result.per_record:
+            summary.add_counts(summary.per_record, {self.format_name: result.per_record})
         for message, lines in result.warnings.items():
             self.warnings.setdefault(message, []).extend(lines)
         self.pending.append(result)

@@ -42,6 +42,8 @@ class Summary:
     layouts: dict[str, str] = field(default_factory=dict)  # table file → the layout it was read as
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     notes: dict[str, int] = field(default_factory=dict)
+    # format → records read one by one in Python rather than by the columnar path (ingest/columnar.py)
+    per_record: dict[str, int] = field(default_factory=dict)
     file_errors: list[FileError] = field(default_factory=list)
     interrupted: bool = False
 

@@ -12,12 +12,15 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..formats import adapter
 from ..formats.base import Delete, LimitNotice, ParseContext, RecordError, Skip
+from ..formats.table import TIME_DISAGREES
 from ..model import ARROW_SCHEMA, ENGAGEMENT, FIELD_NAMES
 from ..movement.normalize import hashtag_key
 from ..store.duckdb_store import Quarantined
+from . import columnar
 from .summary import NEGATIVE_ENGAGEMENT
 
 # Before the first tweet, or more than a day ahead of now: not a real creation time.
@@ -45,15 +48,48 @@ class ChunkResult:
     skipped: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, list[int]] = field(default_factory=dict)
+    per_record: int = 0  # records read by the per-record path (the rest went columnar)
 
 
 def parse_chunk(chunk: Chunk) -> ChunkResult:
+    """The columnar path takes the rows it can (columnar.py); the per-record path reads the rest."""
+    latest_allowed = datetime.utcnow() + timedelta(days=1)
+    fast = columnar.reader_for(chunk.source_format, chunk.options)
+    if fast is None:
+        result = _parse_records(chunk, chunk.records, latest_allowed)
+        result.per_record = len(chunk.records)
+        return result
+    fast_posts, rest, notes = fast(chunk.records, chunk.options, latest_allowed)
+    result = _parse_records(chunk, rest, latest_allowed)
+    result.records, result.per_record = len(chunk.records), len(rest)
+    if fast_posts.num_rows:
+        _merge_fast(chunk, fast_posts, notes, result)
+    return result
+
+
+def _merge_fast(chunk: Chunk, posts: pa.Table, notes: dict[str, Any], result: ChunkResult) -> None:
+    """Provenance as _finish_post gives it, then every row in input order (a later copy wins)."""
+    n = posts.num_rows
+    for name, value, kind in (("source_file", chunk.source_file, pa.string()),
+                              ("source_format", chunk.source_format, pa.string()),
+                              ("ingested_at", chunk.ingested_at, pa.timestamp("us"))):
+        posts = posts.set_column(posts.schema.get_field_index(name), name, pa.array([value] * n, kind))
+    merged = pa.concat_tables([posts, result.posts]) if result.posts.num_rows else posts
+    result.posts = merged.take(pc.sort_indices(merged, [("source_line", "ascending")])) if result.posts.num_rows else merged
+    for name, count in notes["counters"].items():
+        result.counters[name] = result.counters.get(name, 0) + count
+    if notes["warned"]:
+        lines = result.warnings.setdefault(TIME_DISAGREES, [])
+        lines.extend(notes["warned"])
+        lines.sort()
+
+
+def _parse_records(chunk: Chunk, records: list[tuple[int, Any]], latest_allowed: datetime) -> ChunkResult:
     module = adapter(chunk.source_format)
     ctx = ParseContext(chunk.source_file, chunk.source_format, chunk.options)
-    result = ChunkResult(posts=ARROW_SCHEMA.empty_table(), records=len(chunk.records))
+    result = ChunkResult(posts=ARROW_SCHEMA.empty_table(), records=len(records))
     rows: list[dict[str, Any]] = []
-    latest_allowed = datetime.utcnow() + timedelta(days=1)
-    for position, raw in chunk.records:
+    for position, raw in records:
         ctx.warnings.clear()
         try:
             record = orjson.loads(raw) if isinstance(raw, (bytes, bytearray, memoryview)) else raw

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..ingest.summary import Summary
 from ..privacy import OFF_WARNING
+
+
+SHOW_PROGRESS_AFTER_S = 2.0
 
 
 class Reporter:
@@ -30,14 +34,33 @@ class Reporter:
         self.err.print(f"note: {message}", markup=False)
 
     @contextmanager
-    def progress(self, label: str) -> Iterator[Callable[[int], None]]:
-        if not sys.stderr.isatty():
-            yield lambda n: None
+    def progress(self, label: str) -> Iterator[Callable[..., None]]:
+        """Records read, their rate, bytes on disk finished and an ETA; only on a terminal and
+        never under --json, and only once the work has taken SHOW_PROGRESS_AFTER_S."""
+        if self.quiet or not sys.stderr.isatty():
+            yield lambda records, **_: None
             return
-        columns = (TextColumn(f"{label}"), BarColumn(), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
-        with Progress(*columns, console=self.err, transient=True) as bar:
-            task = bar.add_task(label, total=None)
-            yield lambda n: bar.advance(task, n)
+        columns = (TextColumn(label), BarColumn(), TextColumn("{task.fields[records]:,} records"),
+                   TextColumn("{task.fields[rate]}"), DownloadColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+        bar = Progress(*columns, console=self.err, transient=True)
+        task = bar.add_task(label, total=None, records=0, rate="")
+        started, shown = time.monotonic(), False
+
+        def advance(records: int, *, total_bytes: int | None = None, bytes_done: int = 0) -> None:
+            nonlocal shown
+            if total_bytes:
+                bar.update(task, total=total_bytes)
+            count = bar.tasks[0].fields["records"] + records
+            elapsed = max(time.monotonic() - started, 1e-6)
+            bar.update(task, advance=bytes_done, records=count, rate=f"{count / elapsed:,.0f} records/s")
+            if not shown and elapsed >= SHOW_PROGRESS_AFTER_S:
+                bar.start()
+                shown = True
+
+        try:
+            yield advance
+        finally:
+            bar.stop()
 
     def ingest_summary(self, summary: Summary) -> None:
         table = Table(title="ingest", show_header=False, box=None)
@@ -51,6 +74,8 @@ class Reporter:
             table.add_row(label, f"{value:,}")
         for name, value in sorted(summary.notes.items()):
             table.add_row(name.replace("_", " "), f"{value:,}")
+        for name, value in sorted(summary.per_record.items()):
+            table.add_row(f"{name} records read one by one (slower path)", f"{value:,}")
         self.out.print(table)
 
 
