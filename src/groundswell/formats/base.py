@@ -3,14 +3,15 @@
 An adapter is a module with NAME, `sniff(record)` and `parse(record, ctx)`. It turns one
 source record (a parsed JSON value, or a CSV row as a dict) into zero or more items:
 post dicts made with `model.new_post`, `Skip` for payloads that are not posts,
-`Delete` for compliance deletions, and `LimitNotice` for a stream's undelivered counts. A record it cannot read raises `RecordError`, which
-quarantines that record and lets the rest of the file go on.
+`Delete` for compliance deletions, `LimitNotice` for a stream's undelivered counts, and
+`LocalId` to say which instance-local id a stored post had. A record it cannot read raises
+`RecordError`, which quarantines that record and lets the rest of the file go on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, Union
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator, Mapping, Protocol, Union
 
 
 class RecordError(ValueError):
@@ -48,7 +49,28 @@ class LimitNotice:
     at: Any = None  # datetime (UTC, naive) or None
 
 
-Item = Union[dict, Skip, Delete, LimitNotice]
+@dataclass(frozen=True)
+class LocalId:
+    """A status's id on the instance that served it, beside the global id it is stored under:
+    a later streaming delete names only the local id, and must still reach the stored post."""
+
+    platform: str
+    local_id: str
+    post_id: str
+
+
+# A Delete whose target is an instance-local id, to be resolved through LocalId pairs.
+LOCAL_ID_DELETE = "streaming delete (local id)"
+MAPPED_DELETE = "streaming delete (mapped from local id)"
+
+Item = Union[dict, Skip, Delete, LimitNotice, LocalId]
+
+
+def resolve_local_deletes(deletes: list[Delete], known: Mapping[str, str]) -> list[Delete]:
+    """Each local-id delete whose id is known now names the stored post; the rest stay as they
+    came, so a delete of a status never seen is still kept as a tombstone."""
+    return [replace(d, target_id=known[d.target_id], reason=d.reason.replace(LOCAL_ID_DELETE, MAPPED_DELETE))
+            if d.reason.endswith(LOCAL_ID_DELETE) and d.target_id in known else d for d in deletes]
 
 
 @dataclass

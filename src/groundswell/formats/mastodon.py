@@ -4,8 +4,10 @@ Identity: `post_id` is the status `uri`, the ActivityPub id, which is the same o
 instance; the numeric `id` is local to the instance that served the JSON. `author_id` is
 the account `url`, global for the same reason. Some fields only exist as local ids and are
 stored as given, so they match only data collected from the same instance:
-`reply_to_post_id` (`in_reply_to_id`), a shallow quote's `quoted_status_id`, and the target
-of a streaming `delete` event, which carries nothing but the local id.
+`reply_to_post_id` (`in_reply_to_id`) and a shallow quote's `quoted_status_id`. A streaming
+`delete` event carries nothing but the local id: each streamed status also yields its
+(local id, uri) pair as a `LocalId`, and the ingest maps a later delete in the same file to
+the uri it names (a delete of a status the file never showed is kept under its local id).
 
 A boost is a status wrapping the boosted one in `reblog`: the boost is the collected
 post (kind `repost`, with the boosted text and entities, as a retweet carries its
@@ -22,7 +24,7 @@ import orjson
 from ..model import new_post
 from ..movement.normalize import hashtag_key
 from ..timeutil import from_epoch_us, parse_iso, to_utc_naive
-from .base import Delete, Item, ParseContext, RecordError, Skip, count_or_none
+from .base import LOCAL_ID_DELETE, Delete, Item, LocalId, ParseContext, RecordError, Skip, count_or_none
 from .html_text import Link, parse_html
 
 NAME = "mastodon"
@@ -71,10 +73,13 @@ def _stream_event(event: dict[str, Any], ctx: ParseContext) -> Iterator[Item]:
         if not _is_status(status):
             raise RecordError(f"Mastodon streaming {name} whose payload is not a status")
         yield from _status_items(status, ctx, True, 0)
+        local = status.get("id")
+        if isinstance(local, (str, int)) and not isinstance(local, bool) and local != "":
+            yield LocalId(PLATFORM, str(local), status["uri"])
     elif name == "delete":
         if not isinstance(payload, (str, int)) or isinstance(payload, bool) or payload == "":
             raise RecordError("Mastodon streaming delete without a status id")
-        yield Delete(PLATFORM, str(payload), None, "mastodon streaming delete (local id)")
+        yield Delete(PLATFORM, str(payload), None, f"mastodon {LOCAL_ID_DELETE}")
     elif name in _STREAM_EVENTS:
         yield Skip(f"mastodon streaming {name} event (not a post)")
     else:

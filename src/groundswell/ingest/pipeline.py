@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Protocol
 import pyarrow as pa
 
 from ..errors import GroundswellError, UnknownFormat
+from ..formats.base import resolve_local_deletes
 from ..formats.detect import SAMPLE_LINES, choose_adapter, container_of, sample_jsonl
 from ..formats.layouts import resolve as resolve_layout
 from ..model import ARROW_SCHEMA
@@ -239,6 +240,7 @@ class _FileIngest:
         self.first_reason: str | None = None
         self.posts = 0
         self.warnings: dict[str, list[int]] = {}
+        self.local_ids: dict[str, str] = {}  # the file's streamed statuses, for its local-id deletes
 
     def run(self, records: Iterator[tuple[int, Any]], stamp: str | None) -> None:
         try:
@@ -314,6 +316,9 @@ class _FileIngest:
             summary.add_counts(summary.per_record, {self.format_name: result.per_record})
         for message, lines in result.warnings.items():
             self.warnings.setdefault(message, []).extend(lines)
+        if result.local_ids or self.local_ids:
+            self.local_ids.update(result.local_ids)
+            result.deletes = resolve_local_deletes(result.deletes, self.local_ids)
         self.pending.append(result)
         self.pending_rows += result.posts.num_rows + len(result.quarantined) + len(result.deletes)
         self.runner.progress(result.records)

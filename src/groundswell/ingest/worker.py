@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..formats import adapter
-from ..formats.base import Delete, LimitNotice, ParseContext, RecordError, Skip
+from ..formats.base import Delete, LimitNotice, LocalId, ParseContext, RecordError, Skip
 from ..formats.table import TIME_DISAGREES
 from ..model import ARROW_SCHEMA, ENGAGEMENT, FIELD_NAMES
 from ..movement.normalize import hashtag_key
@@ -44,6 +44,7 @@ class ChunkResult:
     quarantined: list[Quarantined] = field(default_factory=list)
     deletes: list[Delete] = field(default_factory=list)
     limits: list[tuple[int, LimitNotice]] = field(default_factory=list)  # (line, notice)
+    local_ids: dict[str, str] = field(default_factory=dict)  # instance-local id -> stored post id
     records: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
@@ -113,6 +114,8 @@ def _parse_records(chunk: Chunk, records: list[tuple[int, Any]], latest_allowed:
                 result.deletes.append(item)
             elif isinstance(item, LimitNotice):
                 result.limits.append((position, item))
+            elif isinstance(item, LocalId):
+                result.local_ids[item.local_id] = item.post_id
             else:
                 _finish_post(item, chunk, position, latest_allowed, result)
                 if dropped := _drop_negative_engagement(item):

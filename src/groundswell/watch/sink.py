@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import StoreBusy
-from ..formats.base import Delete
+from ..formats.base import Delete, resolve_local_deletes
 from ..ingest.worker import Chunk, parse_chunk
 from ..movement.definition import Movement
 from ..movement.match import matched_posts_sql
@@ -120,8 +120,7 @@ class Sink:
             return []
         local = ledger.resolve_local(store.con, self.source, [d.target_id for d in deletes])
         local.update(self.progress.local_ids)
-        mapped = [Delete(d.platform, local.get(d.target_id, d.target_id), d.deleted_at, d.reason, d.author)
-                  for d in deletes]
+        mapped = resolve_local_deletes(deletes, local)
         if self.movement is None:
             return mapped
         wanted = {d.target_id for d in mapped}
