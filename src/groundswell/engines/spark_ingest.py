@@ -117,7 +117,7 @@ class _LakeIngest:
             part = orjson.loads(status["summary"])
             for name in ("files", "files_already_ingested", "read", "skipped", "rejected", "deleted"):
                 setattr(summary, name, getattr(summary, name) + part[name])
-            for name in ("formats", "skipped_reasons", "notes"):
+            for name in ("formats", "skipped_reasons", "notes", "per_record"):
                 summary.add_counts(getattr(summary, name), part[name])
             summary.file_errors.extend(FileError(**error) for error in part["file_errors"])
             for message in part["warnings"]:
