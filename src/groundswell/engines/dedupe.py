@@ -27,7 +27,7 @@ from ..model import ENGAGEMENT, FIELD_NAMES
 from ..store.duckdb_store import CONTENT, PROVENANCE, REPOST_REASON
 
 KEY = "platform, post_id"
-# The store's version order (`_older_version` in store/duckdb_store.py): longer ids are
+# The store's version order (`_older_version` in store/batches.py): longer ids are
 # newer, then larger ones. This string sorts the same way.
 VERSION_KEY = "lpad(CAST(length(coalesce(version_id, '')) AS VARCHAR), 12, '0') || coalesce(version_id, '')"
 # The store's winner order within a batch (`_WINNERS_SQL`); a test holds the two equal.

@@ -4,7 +4,7 @@ batches together with the source's cursor, with the store open only for the comm
 Reading while watching: DuckDB lets one process write a store, and while any process has
 it open no other can write it. So the watch opens the store only to commit (a fraction of a
 second every `interval`), and between commits `stats`, `report`, `export` and `serve` open
-it freely (readers that meet a commit wait for it, see store/duckdb_store.py). A reader that
+it freely (readers that meet a commit wait for it, see store/connection.py). A reader that
 holds the store for long only delays commits: events keep buffering in memory, and the
 cursor advances only with a commit, so a kill at any moment resumes from what was stored.
 """
