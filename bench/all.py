@@ -33,6 +33,7 @@ FULL = {
     "match": ["--copies", "17", "--runs", "3"],
     "report_scale": ["--sizes", "1e5,1e6,1e7", "--runs", "3", "--spark-runs", "1"],
     "spread": ["--nodes", "1000000", "--runs", "3"],
+    "language": ["--sample", "20000", "--runs", "3"],
 }
 # What fits in an hour when the machine is shared: a quarter of the ingest input, and Spark
 # up to a million posts (at ten million it runs for the better part of an hour here).
@@ -42,6 +43,7 @@ SHORT = {
     "match": ["--copies", "17", "--runs", "3"],
     "report_scale": ["--sizes", "1e5,1e6,1e7", "--runs", "2", "--spark-runs", "1", "--spark-max", "1e6"],
     "spread": ["--nodes", "1000000", "--runs", "3"],
+    "language": ["--sample", "5000", "--runs", "3"],
 }
 QUICK = {
     "ingest": ["--size-mb", "64", "--runs", "1", "--peer-mb", "10"],
@@ -49,6 +51,7 @@ QUICK = {
     "match": ["--copies", "2", "--runs", "1", "--python-posts", "100000"],
     "report_scale": ["--sizes", "1e4,1e5", "--runs", "1", "--spark-runs", "1"],
     "spread": ["--nodes", "100000", "--runs", "1", "--trends-args", "--hashtags 10000 --buckets 500 --runs 1"],
+    "language": ["--sample", "1000", "--runs", "1"],
 }
 
 

@@ -35,7 +35,7 @@ def platforms(query: Query, table: str = SCOPE, privacy: Privacy = DEFAULT_PRIVA
 def languages(query: Query, table: str = SCOPE, privacy: Privacy = DEFAULT_PRIVACY) -> dict[str, Any]:
     """Posts per language, and how each language label was obtained."""
     sources = query(f"SELECT language_source, count(*) FROM {table} GROUP BY language_source")
-    methods = {"source": 0, "detected": 0, "short": 0, "none": 0}
+    methods = {"source": 0, "detected": 0, "short": 0, "uncertain": 0, "none": 0}
     methods.update({str(name): int(n) for name, n in sources})
     return {"by_language": _breakdown(query, "language", table, privacy), "label_source": methods}
 

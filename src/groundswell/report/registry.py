@@ -100,7 +100,8 @@ def coverage_figure(ctx: Context) -> dict[str, Any]:
 
 def languages(ctx: Context) -> dict[str, Any]:
     return {**audience.languages(ctx.query, privacy=ctx.privacy), "detector": language.detector_name(),
-            "min_words": language.MIN_WORDS}
+            "min_words": language.MIN_WORDS,
+            "min_confidence": language.MIN_CONFIDENCE}
 
 
 def how_big(ctx: Context) -> dict[str, Any]:
