@@ -74,7 +74,7 @@ async def _receive(socket: Any, sink: Sink, stop: asyncio.Event, cursor: int | N
     closer = asyncio.create_task(_close_on(stop, socket))  # `async for` ends when the socket closes
     try:
         async for message in socket:
-            event, time_us = _decode(message)
+            raw, time_us = _decode(message)
             if resumed_from is not None and time_us is not None:
                 if time_us - resumed_from > GAP_AFTER_US:
                     sink.progress.gaps.append(Gap(from_epoch_us(resumed_from), from_epoch_us(time_us),
@@ -84,7 +84,7 @@ async def _receive(socket: Any, sink: Sink, stop: asyncio.Event, cursor: int | N
             if time_us is not None and time_us > (cursor or 0):
                 cursor = time_us
                 status["cursor"] = cursor
-            sink.add(event, str(cursor) if cursor is not None else None, _at(time_us))
+            sink.add(raw, str(cursor) if cursor is not None else None, _at(time_us))
             if sink.due():
                 sink.commit()
     finally:
@@ -99,15 +99,17 @@ async def _close_on(stop: asyncio.Event, socket: Any) -> None:
     await socket.close()
 
 
-def _decode(message: Any) -> tuple[Any, int | None]:
-    """The event (a dict, or the raw bytes when they are not JSON: quarantined by the sink)."""
-    raw = message.encode() if isinstance(message, str) else message
+def _decode(message: Any) -> tuple[bytes, int | None]:
+    """The frame's bytes and its time_us. The sink buffers bytes, not the decoded event: a
+    buffer of many thousand dicts makes the garbage collector rescan them all, again and
+    again, which cost more than decoding each event twice (bench/watch.py)."""
+    raw = message.encode() if isinstance(message, str) else bytes(message)
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return raw, None
+        return raw, None  # quarantined by the sink
     time_us = event.get("time_us") if isinstance(event, dict) else None
-    return event, time_us if type(time_us) is int else None
+    return raw, time_us if type(time_us) is int else None
 
 
 def _at(time_us: int | None) -> datetime | None:
