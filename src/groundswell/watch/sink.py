@@ -11,11 +11,9 @@ cursor advances only with a commit, so a kill at any moment resumes from what wa
 
 from __future__ import annotations
 
-import gc
 import time
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -31,20 +29,6 @@ from . import ledger
 
 COMMIT_SECONDS = 1.0
 COMMIT_EVENTS = 50_000  # at full speed a commit every few seconds; its fixed cost is the store's open and close
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsing a batch builds tens of thousands of short-lived dicts, freed by reference
-    counting; the cyclic collector would only rescan them meanwhile (a third of the parse
-    time in bench/watch.py). It runs again, and finds any cycle, when the batch is done."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Sink:
@@ -90,8 +74,7 @@ class Sink:
         reader holds the store, to be tried again at the next tick."""
         self.last_commit = time.monotonic()
         records = [(self._position(), raw) for raw in self.buffer]
-        with _collector_paused():
-            result = parse_chunk(Chunk(f"watch:{self.source}", self.format_name, {}, records, datetime.utcnow()))
+        result = parse_chunk(Chunk(f"watch:{self.source}", self.format_name, {}, records, datetime.utcnow()))
         posts = self._kept(result.posts)
         try:
             store = Store(self.db, busy_wait=0)  # never stall the stream: the buffer waits instead
