@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "bluesky-twitter-fixtures-twitwi"
 FIREHOSE = SHARED / "bluesky-firehose-posts.json"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -145,6 +147,12 @@ class Jetstream:
             events = [e for e in events if e["time_us"] >= max(cursor, floor or 0)]
         events = [e for e in events if not wanted or (e.get("commit") or {}).get("collection") in wanted]
         drop = self.drop_after.pop(0) if self.drop_after else None
+        try:
+            await self._send(socket, events, drop)
+        except ConnectionClosed:  # the client went away mid-stream: a normal end for a replay
+            pass
+
+    async def _send(self, socket: Any, events: list[dict[str, Any]], drop: int | None) -> None:
         for sent, event in enumerate(events):
             if drop is not None and sent == drop:
                 socket.transport.abort()  # mid-stream, no closing handshake
