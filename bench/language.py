@@ -77,14 +77,12 @@ def _py3langid() -> tuple[Detect, set[str]]:
 
 
 def _fasttext() -> tuple[Detect, set[str]]:
-    from groundswell.analysis.language import fasttext_model
-
-    model = fasttext_model()
+    from groundswell.analysis.language import classify, fasttext_model
 
     def detect(text: str) -> tuple[str, float]:
-        labels, probabilities = model.predict(text.replace("\n", " "), k=1)
-        return canonical(labels[0].removeprefix("__label__")), min(1.0, float(probabilities[0]))
-    labels, _ = model.predict("a", k=-1, threshold=-1.0)  # every label, however unlikely
+        label, probability = classify(text)
+        return canonical(label), probability
+    labels, _ = fasttext_model().predict("a", k=-1, threshold=-1.0)  # every label, however unlikely
     return detect, {canonical(label.removeprefix("__label__")) for label in labels}
 
 

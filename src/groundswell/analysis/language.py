@@ -33,7 +33,6 @@ _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u
 MIN_UNSPACED_LETTERS = 2 * MIN_WORDS
 MIN_CONFIDENCE = 0.5
 MODEL_FILE = "lid.176.ftz"
-NO_LANGUAGE = frozenset({"und", "zxx"})
 CACHE = "post_lang"
 TEMP = "gs_lang"
 PARALLEL_MIN_TEXTS = 100_000  # below it, starting worker processes costs more than it saves
@@ -63,14 +62,20 @@ def enough_words(text: str) -> bool:
     return len(_UNSPACED.findall(text)) >= MIN_UNSPACED_LETTERS
 
 
+def classify(text: str) -> tuple[str, float]:
+    """The model's most likely language (ISO 639-1 where the language has one, else ISO 639-3;
+    all 176 labels are languages, never `und`) and its probability, with no floor: what
+    detect_one decides on, and what bench/language.py measures."""
+    labels, probabilities = fasttext_model().predict(text.replace("\n", " "), k=1)
+    return labels[0].removeprefix("__label__"), min(1.0, float(probabilities[0]))
+
+
 def detect_one(text: str) -> str:
-    """`und` for short texts and uncertain ones; otherwise the model's code (ISO 639-1 where
-    the language has one, else ISO 639-3)."""
+    """`und` for short texts and uncertain ones; otherwise the model's label."""
     if not enough_words(text):
         return "und"
-    labels, probabilities = fasttext_model().predict(text.replace("\n", " "), k=1)
-    label = labels[0].removeprefix("__label__")
-    return "und" if label in NO_LANGUAGE or probabilities[0] < MIN_CONFIDENCE else label
+    label, probability = classify(text)
+    return label if probability >= MIN_CONFIDENCE else "und"
 
 
 def _detect_chunk(texts: list[str]) -> list[str]:
