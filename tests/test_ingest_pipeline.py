@@ -196,3 +196,41 @@ def _checksum(db: Path) -> tuple:
     return con.execute(
         "SELECT count(*), sum(hash(platform, post_id, text, created_at, kind, collected, source_file, source_line)) FROM posts"
     ).fetchone()
+
+
+def _folders(tmp_path: Path, count: int) -> list[str]:
+    """Several small SYNTHETIC v1 samples, one folder (one file) each, with disjoint ids."""
+    paths = []
+    for seed in range(count):
+        write_v1_sample(tmp_path / f"part{seed}", posts=300, seed=seed)
+        paths.append(str(next((tmp_path / f"part{seed}").glob("*.gz"))))
+    return paths
+
+
+def test_files_share_a_commit_and_an_interrupted_ingest_commits_what_it_read(tmp_path):
+    """Group commits: an interrupt after the second file keeps both files' posts and marks."""
+    from groundswell.ingest import IngestOptions, ingest
+    from groundswell.store import Store
+
+    paths = _folders(tmp_path, 4)
+    db = tmp_path / "g.duckdb"
+    finished: list[int] = []
+
+    def progress(records: int, *, total_bytes: int | None = None, bytes_done: int = 0) -> None:
+        if bytes_done:
+            finished.append(bytes_done)
+            if len(finished) == 2:
+                raise KeyboardInterrupt
+
+    with Store(str(db)) as store, pytest.raises(KeyboardInterrupt):
+        ingest(paths, store, IngestOptions(workers=1, batch_rows=1_000_000), progress=progress)
+    with duckdb.connect(str(db), read_only=True) as con:
+        marked = {p for (p,) in con.execute("SELECT path FROM files WHERE status = 'done'").fetchall()}
+        kept = {f for (f,) in con.execute("SELECT DISTINCT source_file FROM posts WHERE collected").fetchall()}
+    assert marked == kept == set(paths[:2])
+    with Store(str(db)) as store:  # the re-run reads the other two, adds nothing twice
+        summary = ingest(paths, store, IngestOptions(workers=1, batch_rows=1_000_000))
+        assert summary.files_already_ingested == 2
+        assert store.sql("SELECT count(*) = count(DISTINCT post_id) FROM posts") == [(True,)]
+        assert store.sql("SELECT count(DISTINCT source_file) FROM posts WHERE collected") == [(4,)]
+        store.sql("CHECKPOINT")  # no group transaction is left open once ingest returns

@@ -32,8 +32,8 @@ from .options import db_option, json_option
               help="Tables: take kinds only from kind and reference columns, never from an `RT @` text or a reply-to cell.")
 @click.option("--workers", type=int, default=0, help="Parser processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Read files again even if they were ingested before.")
-@click.option("--batch-rows", type=click.IntRange(1), default=100_000, show_default=True,
-              help="Records per atomic write; smaller batches lose less work to an interruption.")
+@click.option("--batch-rows", type=click.IntRange(1), default=250_000, show_default=True,
+              help="Posts per commit; smaller commits lose less work to a kill, larger ones write faster.")
 @click.option("--collection", metavar="NAME",
               help="Name the collection these files belong to (default: one per ingest command). Overlapping "
                    "collections feed `groundswell estimate`'s capture-recapture.")

@@ -49,7 +49,7 @@ class IngestOptions:
     adapter_options: dict[str, Any] = field(default_factory=dict)
     workers: int = 0  # 0: one per core
     force: bool = False
-    batch_rows: int = 100_000
+    batch_rows: int = 250_000  # posts per commit (files' batches share one until it is full)
     chunk_records: int = 2_000
     collection: str | None = None  # None: this ingest command's own collection, `ingest-<run>`
 
@@ -141,10 +141,15 @@ class _Runner:
         self._executor: Executor | None = None
         self._parallel = parallel
         self.writer = Writer()
+        if isinstance(store, Store):
+            store.group_commits(options.batch_rows)
         self.collection = options.collection or f"ingest-{run_id}"
 
     def close(self) -> None:
+        """Finish the submitted writes and commit them: an interrupted ingest keeps what it read."""
         self.writer.close()
+        if isinstance(self.store, Store):
+            self.store.end_group_commits()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -335,9 +340,13 @@ class _FileIngest:
         quarantined = [q for r in results for q in r.quarantined]
         deletes = [d for r in results for d in r.deletes]
         store = self.runner.store
-        counts = store.write_batch(posts, quarantined, deletes, self.source.label)
         limits = [n for r in results for n in r.limits]
-        if not _record_provenance(store, self.runner.collection, posts, limits, self.source.label) and limits:
+        if isinstance(store, Store):
+            counts = store.write_batch(posts, quarantined, deletes, self.source.label,
+                                       bookkeeping=_provenance(self.runner.collection, posts, limits, self.source.label))
+        else:
+            counts = store.write_batch(posts, quarantined, deletes, self.source.label)
+        if limits and not isinstance(store, Store):
             self.runner.warn(f"{self.source.label}: {len(limits)} stream limit notices not kept (a Spark lake holds "
                              "no limit notices yet; ingest into a DuckDB store to estimate from them)")
         summary = self.runner.summary
@@ -361,16 +370,17 @@ class _FileIngest:
             self.runner.warn(f"{self.source.label}:{shown}{more}: {message}")
 
 
-def _record_provenance(store: Any, collection: str, posts: pa.Table, limits: list, source_file: str) -> bool:
-    """Which collection saw each post, and the stream's limit notices (see store/provenance.py).
-    A sink without these tables (Spark's per-file hand-back) keeps the posts only: False."""
+def _provenance(collection: str, posts: pa.Table, limits: list, source_file: str) -> Callable[[Any], None]:
+    """Which collection saw each post, and the stream's limit notices (see store/provenance.py),
+    written in the batch's own transaction. A sink without these tables (Spark's per-file
+    hand-back) keeps the posts only."""
     from ..store import provenance
 
-    if not isinstance(store, Store):
-        return False
-    provenance.record_collection(store, collection, posts)
-    provenance.record_limits(store, collection, source_file, limits)
-    return True
+    def record(con: Any) -> None:
+        provenance.record_collection(con, collection, posts)
+        provenance.record_limits(con, collection, source_file, limits)
+
+    return record
 
 
 def _reason(exc: BaseException) -> str:

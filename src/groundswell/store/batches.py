@@ -68,13 +68,13 @@ def _update_sql() -> str:
     )
 
 
-def _insert_sql() -> str:
+def _insert_sql(all_new: bool) -> str:
+    """`all_new`: no winner is stored yet (the count said so), so the anti-join is skipped."""
     columns = ", ".join(FIELD_NAMES)
-    return (
-        f"INSERT INTO posts ({columns}) SELECT {', '.join('b.' + c for c in FIELD_NAMES)} "
-        f"FROM batch_in b JOIN batch_winners w USING (_pos) "
-        f"WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.post_id = b.post_id)"
-    )
+    unstored = "" if all_new else (
+        "WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.post_id = b.post_id)")
+    return (f"INSERT INTO posts ({columns}) SELECT {', '.join('b.' + c for c in FIELD_NAMES)} "
+            f"FROM batch_in b JOIN batch_winners w USING (_pos) {unstored}")
 
 
 # Narrow copies of the batch's keys: deduplication and counting never move the wide columns.
@@ -112,7 +112,8 @@ SELECT
   (SELECT count(*) FILTER (WHERE collected) FROM batch_keys) AS collected_live,
   count(*) FILTER (WHERE w.collected) AS collected_winners,
   count(*) FILTER (WHERE w.collected AND coalesce(p.collected, false)) AS already_collected,
-  count(*) FILTER (WHERE NOT w.collected AND p.post_id IS NULL) AS new_referenced
+  count(*) FILTER (WHERE NOT w.collected AND p.post_id IS NULL) AS new_referenced,
+  count(p.post_id) AS stored
 FROM batch_winners w LEFT JOIN posts p ON p.platform = w.platform AND p.post_id = w.post_id
 """
 
@@ -127,9 +128,10 @@ def upsert(con: duckdb.DuckDBPyConnection, posts: pa.Table) -> BatchCounts:
         if _has_tombstones(con):
             con.execute(_DROP_TOMBSTONED_SQL)
         con.execute(_WINNERS_SQL)
-        live, winners, already, referenced = con.execute(_COUNT_SQL).fetchone()  # type: ignore[misc]
-        con.execute(_update_sql())
-        con.execute(_insert_sql())
+        live, winners, already, referenced, stored = con.execute(_COUNT_SQL).fetchone()  # type: ignore[misc]
+        if stored:  # a fresh archive's batches meet nothing stored: no update can apply
+            con.execute(_update_sql())
+        con.execute(_insert_sql(all_new=not stored))
     finally:
         con.unregister("batch_in")
     return BatchCounts(

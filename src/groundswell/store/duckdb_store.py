@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
@@ -38,6 +39,13 @@ __all__ = [
 ]
 
 
+@dataclass
+class _Group:
+    limit: int
+    rows: int = 0
+    open: bool = False
+
+
 class Store:
     """A groundswell store in one DuckDB file."""
 
@@ -45,6 +53,7 @@ class Store:
         """`busy_wait`: seconds to wait for another process's lock (BUSY_WAIT_SECONDS by default)."""
         self.path = default_db_path(path)
         self.read_only = read_only
+        self._group: _Group | None = None
         self.con = connect(self.path, read_only, BUSY_WAIT_SECONDS if busy_wait is None else busy_wait)
         if not read_only:
             with self.guard():
@@ -135,7 +144,38 @@ class Store:
             batches.record_quarantine(self.con, list(quarantined))
             if bookkeeping is not None:
                 bookkeeping(self.con)
+        if self._group is not None:
+            self._group.rows += posts.num_rows
+            if self._group.rows >= self._group.limit:
+                self._commit_group()
         return counts
+
+    def group_commits(self, rows: int) -> None:
+        """From now on, let batches share a transaction until together they hold `rows` posts.
+
+        DuckDB writes a transaction of at least a row group (122,880 rows) straight into the
+        file's blocks, while a smaller one goes through the WAL and is written a second time at
+        the next checkpoint: an archive of 6,500-post daily files, each committed alone, spent
+        three quarters of its write time committing. Each batch is still merged on its own, in
+        order, so the rows are the same; a kill loses at most the open group, whose files are
+        not yet marked ingested, so a re-run reads them again.
+        """
+        self._group = _Group(limit=rows)
+
+    def end_group_commits(self) -> None:
+        """Commit the open group, if any (the end of an ingest, or an interrupted one), and go
+        back to a transaction per write, so later commands on this store commit their own."""
+        try:
+            self._commit_group()
+        finally:
+            self._group = None
+
+    def _commit_group(self) -> None:
+        group = self._group
+        if group is not None and group.open:
+            group.open, group.rows = False, 0
+            with self.guard():
+                self.con.execute("COMMIT")
 
     def forget(self, deletes: list[Delete], source_file: str) -> Removed:
         """Tombstone these ids and accounts and remove their posts, in one transaction.
@@ -155,6 +195,10 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        if self._group is not None:
+            with self._in_group(self._group):
+                yield
+            return
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
@@ -164,6 +208,22 @@ class Store:
                 self.con.execute("ROLLBACK")
             except duckdb.Error:
                 pass  # a failed COMMIT has already ended the transaction
+            raise
+
+    @contextmanager
+    def _in_group(self, group: "_Group") -> Iterator[None]:
+        """One step of a group: a failure rolls the whole group back, as a failed batch would."""
+        if not group.open:
+            self.con.execute("BEGIN TRANSACTION")
+            group.open = True
+        try:
+            yield
+        except BaseException:
+            group.open, group.rows = False, 0
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             raise
 
     def mark_file(self, path: str, fingerprint: str | None, source_format: str, status: str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from ..formats.base import LimitNotice
@@ -30,33 +31,32 @@ _LIMITS_SCHEMA = pa.schema([("source_line", pa.int64()), ("platform", pa.string(
                             ("noticed_at", pa.timestamp("us"))])
 
 
-def record_collection(store: Any, collection: str, posts: pa.Table) -> None:
+def record_collection(con: duckdb.DuckDBPyConnection, collection: str, posts: pa.Table) -> None:
     """Add this batch's collected posts to `collection` (posts' key columns only); a post the
-    batch's own delete notices removed is not in `posts` and is not added."""
+    batch's own delete notices removed is not in `posts` and is not added. Runs inside the
+    batch's transaction (Store.write_batch's bookkeeping), so membership and posts agree."""
     if not posts.num_rows:
         return
-    members = posts.select(["platform", "post_id", "collected"])
-    with store.guard():
-        store.con.register("gs_members", members)
-        try:
-            store.con.execute(_MEMBERS_SQL, [collection])
-        finally:
-            store.con.unregister("gs_members")
+    con.register("gs_members", posts.select(["platform", "post_id", "collected"]))
+    try:
+        con.execute(_MEMBERS_SQL, [collection])
+    finally:
+        con.unregister("gs_members")
 
 
-def record_limits(store: Any, collection: str, source_file: str, limits: list[tuple[int, LimitNotice]]) -> None:
+def record_limits(con: duckdb.DuckDBPyConnection, collection: str, source_file: str,
+                  limits: list[tuple[int, LimitNotice]]) -> None:
     """Keep each notice at its file and line; the same line read again replaces itself."""
     if not limits:
         return
     rows = pa.Table.from_pylist([{"source_line": line, "platform": n.platform, "track": n.track, "noticed_at": n.at}
                                  for line, n in limits], schema=_LIMITS_SCHEMA)
-    with store.guard():
-        store.con.register("gs_limits", rows)
-        try:
-            store.con.execute("INSERT OR REPLACE INTO limit_notices SELECT ?, source_line, ?, platform, track, noticed_at "
-                              "FROM gs_limits", [source_file, collection])
-        finally:
-            store.con.unregister("gs_limits")
+    con.register("gs_limits", rows)
+    try:
+        con.execute("INSERT OR REPLACE INTO limit_notices SELECT ?, source_line, ?, platform, track, noticed_at "
+                    "FROM gs_limits", [source_file, collection])
+    finally:
+        con.unregister("gs_limits")
 
 
 def has_table(query: Any, name: str) -> bool:
