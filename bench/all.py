@@ -29,6 +29,7 @@ sys.path.insert(0, str(BENCH))
 
 FULL = {
     "ingest": ["--size-mb", "1024", "--runs", "3", "--peer-mb", "40"],
+    "ingest_scale": ["--sizes", "1e6,1e7", "--runs", "3", "--big-file-gb", "2"],
     "hashtags": ["--size-mb", "40", "--runs", "3"],
     "match": ["--copies", "17", "--runs", "3"],
     "report_scale": ["--sizes", "1e5,1e6,1e7", "--runs", "3", "--spark-runs", "1"],
@@ -39,6 +40,7 @@ FULL = {
 # up to a million posts (at ten million it runs for the better part of an hour here).
 SHORT = {
     "ingest": ["--size-mb", "256", "--runs", "3", "--peer-mb", "40"],
+    "ingest_scale": ["--sizes", "1e6,1e7", "--runs", "1", "--big-file-gb", "2"],
     "hashtags": ["--size-mb", "40", "--runs", "3"],
     "match": ["--copies", "17", "--runs", "3"],
     "report_scale": ["--sizes", "1e5,1e6,1e7", "--runs", "2", "--spark-runs", "1", "--spark-max", "1e6"],
@@ -47,6 +49,7 @@ SHORT = {
 }
 QUICK = {
     "ingest": ["--size-mb", "64", "--runs", "1", "--peer-mb", "10"],
+    "ingest_scale": ["--sizes", "1e5,1e6", "--runs", "1", "--big-file-gb", "0.25"],
     "hashtags": ["--size-mb", "10", "--runs", "1"],
     "match": ["--copies", "2", "--runs", "1", "--python-posts", "100000"],
     "report_scale": ["--sizes", "1e4,1e5", "--runs", "1", "--spark-runs", "1"],
