@@ -38,8 +38,7 @@ GIB = 1 << 30
 
 # A GetOldTweets record per synthetic post (the columns aurora848's scraper wrote).
 GETOLDTWEETS_SQL = f"""
-SELECT
-  CAST(((epoch_ms(created_at) - {TWITTER_EPOCH_MS}) << 22) + (CAST(source_line AS BIGINT) & 4194303) AS VARCHAR) AS tweet_id,
+SELECT tweet_id,
   strftime((created_at AT TIME ZONE 'UTC') AT TIME ZONE 'America/New_York', '%Y-%m-%d %H:%M:%S') AS date,
   text,
   author_handle AS username,
@@ -47,10 +46,11 @@ SELECT
   like_count AS favorites,
   array_to_string(list_transform(hashtags, lambda h: '#' || h), ' ') AS hashtags,
   '' AS mentions, '' AS geo, 'metoo' AS term,
-  'https://twitter.com/' || author_handle || '/status/' ||
-    CAST(((epoch_ms(created_at) - {TWITTER_EPOCH_MS}) << 22) + (CAST(source_line AS BIGINT) & 4194303) AS VARCHAR) AS permalink,
+  'https://twitter.com/' || author_handle || '/status/' || tweet_id AS permalink,
   CAST(created_at AS DATE) AS day
-FROM ({{posts}}) AS p({{columns}})
+FROM (SELECT *, CAST(((epoch_ms(created_at) - {TWITTER_EPOCH_MS}) << 22) + (CAST(source_line AS BIGINT) & 4194303)
+                     AS VARCHAR) AS tweet_id
+      FROM ({{posts}}) AS p({{columns}}))
 """
 
 

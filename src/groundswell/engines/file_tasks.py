@@ -71,7 +71,9 @@ class _HandBack:
     def file_fingerprint(self, path: str) -> str | None:
         return self.done.get(path)
 
-    def write_batch(self, posts: pa.Table, quarantined: Any = (), deletes: Any = (), source_file: str = "-") -> BatchCounts:
+    def write_batch(self, posts: pa.Table, quarantined: Any = (), deletes: Any = (), source_file: str = "-",
+                    bookkeeping: None = None) -> BatchCounts:
+        """`bookkeeping` is always None here: the pipeline keeps provenance only in a Store."""
         self.out.put(("batch", posts, list(quarantined), list(deletes), source_file))
         return BatchCounts()
 

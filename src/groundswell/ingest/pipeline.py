@@ -341,12 +341,10 @@ class _FileIngest:
         deletes = [d for r in results for d in r.deletes]
         store = self.runner.store
         limits = [n for r in results for n in r.limits]
-        if isinstance(store, Store):
-            counts = store.write_batch(posts, quarantined, deletes, self.source.label,
-                                       bookkeeping=_provenance(self.runner.collection, posts, limits, self.source.label))
-        else:
-            counts = store.write_batch(posts, quarantined, deletes, self.source.label)
-        if limits and not isinstance(store, Store):
+        keeps_provenance = isinstance(store, Store)
+        bookkeeping = _provenance(self.runner.collection, posts, limits, self.source.label) if keeps_provenance else None
+        counts = store.write_batch(posts, quarantined, deletes, self.source.label, bookkeeping=bookkeeping)
+        if limits and not keeps_provenance:
             self.runner.warn(f"{self.source.label}: {len(limits)} stream limit notices not kept (a Spark lake holds "
                              "no limit notices yet; ingest into a DuckDB store to estimate from them)")
         summary = self.runner.summary

@@ -204,11 +204,14 @@ class Store:
             yield
             self.con.execute("COMMIT")
         except BaseException:
-            try:
-                self.con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass  # a failed COMMIT has already ended the transaction
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT has already ended the transaction
 
     @contextmanager
     def _in_group(self, group: "_Group") -> Iterator[None]:
@@ -220,10 +223,7 @@ class Store:
             yield
         except BaseException:
             group.open, group.rows = False, 0
-            try:
-                self.con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
+            self._rollback()
             raise
 
     def mark_file(self, path: str, fingerprint: str | None, source_format: str, status: str,
