@@ -85,15 +85,20 @@ SELECT platform, post_id, author_id, reposted_post_id, collected, version_id, _p
 
 # Posts whose id or author was forgotten never come back, whatever archive is re-read; nor
 # do reposts of them, which carry the forgotten text (a retweet's text is its original's).
+# Equality joins only: `post_id IN (k.post_id, k.reposted_post_id)` made DuckDB compare every
+# key with every tombstone (1.1 s for one 130,000-event live batch with 5,200 deletes).
 _DROP_TOMBSTONED_SQL = """
 CREATE OR REPLACE TEMP TABLE batch_dropped AS
 SELECT platform, post_id FROM batch_keys k WHERE
   EXISTS (SELECT 1 FROM tombstones t WHERE NOT t.is_author AND t.platform = k.platform AND t.target_id = k.post_id)
   OR EXISTS (SELECT 1 FROM tombstones t WHERE t.is_author AND t.platform = k.platform AND t.target_id = k.author_id);
-DELETE FROM batch_keys k WHERE
-  EXISTS (SELECT 1 FROM batch_dropped d WHERE d.platform = k.platform AND d.post_id IN (k.post_id, k.reposted_post_id))
-  OR (k.reposted_post_id IS NOT NULL AND EXISTS (SELECT 1 FROM tombstones t
-      WHERE NOT t.is_author AND t.platform = k.platform AND t.target_id = k.reposted_post_id));
+DELETE FROM batch_keys WHERE _pos IN (
+  SELECT k._pos FROM batch_keys k JOIN batch_dropped d ON d.platform = k.platform AND d.post_id = k.post_id
+  UNION ALL
+  SELECT k._pos FROM batch_keys k JOIN batch_dropped d ON d.platform = k.platform AND d.post_id = k.reposted_post_id
+  UNION ALL
+  SELECT k._pos FROM batch_keys k JOIN tombstones t
+    ON NOT t.is_author AND t.platform = k.platform AND t.target_id = k.reposted_post_id);
 """
 
 # Within one batch the same post may appear many times (one original, retweeted by many):
