@@ -50,7 +50,13 @@ def forced_per_record() -> bool:
 
 def reader_for(source_format: str, options: dict[str, Any]) -> Callable[..., tuple[pa.Table, Records, dict]] | None:
     """The fast reader for a chunk of this format and these options, or None (per-record path)."""
-    if forced_per_record() or source_format != "table":
+    if forced_per_record():
+        return None
+    if source_format == "bluesky":
+        from .columnar_jetstream import read_jetstream
+
+        return read_jetstream
+    if source_format != "table":
         return None
     if options.get("preset") != P.GETOLDTWEETS.name or options.get("columns") or options.get("platform"):
         return None
