@@ -40,8 +40,7 @@ def run_until_stopped(work: Callable[[asyncio.Event, dict[str, Any]], Awaitable[
 
     asyncio.run(main())
     for sink in sinks:
-        while sink.buffer and not sink.commit():  # a reader holds the store: wait for it
-            time.sleep(0.2)
+        sink.flush()  # waits for a reader that holds the store, if one does
     status["seconds"] = round(time.monotonic() - status.pop("started"), 3)
     return status
 

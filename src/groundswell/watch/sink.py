@@ -11,6 +11,9 @@ cursor advances only with a commit, so a kill at any moment resumes from what wa
 
 from __future__ import annotations
 
+import asyncio
+import queue
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -21,7 +24,7 @@ import pyarrow.compute as pc
 
 from ..errors import StoreBusy
 from ..formats.base import Delete, resolve_local_deletes
-from ..ingest.worker import Chunk, parse_chunk
+from ..ingest.worker import Chunk, ChunkResult, parse_chunk
 from ..movement.definition import Movement
 from ..movement.match import matched_posts_sql
 from ..store.duckdb_store import Store
@@ -29,6 +32,11 @@ from . import ledger
 
 COMMIT_SECONDS = 1.0
 COMMIT_EVENTS = 50_000  # at full speed a commit every few seconds; its fixed cost is the store's open and close
+BUSY_RETRY_SECONDS = 0.2
+# The sinks of one process (one per Mastodon instance) share the store's database instance:
+# their transactions would conflict on the catalog, so they write one at a time.
+_WRITING = threading.Lock()
+MAX_BUFFERED = 2 * COMMIT_EVENTS  # beyond this the stream waits for the committer: memory stays bounded
 
 
 class Sink:
@@ -43,6 +51,10 @@ class Sink:
         self.busy_waits = 0
         self.totals = {"events": 0, "posts": 0, "matched": 0, "deletes": 0, "rejected": 0, "commits": 0}
         self._serial = 0
+        self._parser: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
+        self._writes: queue.Queue[tuple[ChunkResult, pa.Table, ledger.Progress]] = queue.Queue(maxsize=1)
+        self._failure: BaseException | None = None
 
     def stored_cursor(self) -> str | None:
         """The cursor committed by an earlier run, if the store has one (None: a first start)."""
@@ -67,24 +79,84 @@ class Sink:
                 progress.last_event_at = at
 
     def due(self) -> bool:
+        if self._parser is not None and self._parser.is_alive():
+            return False  # the batch before is still being parsed; this one grows meanwhile
         return len(self.buffer) >= COMMIT_EVENTS or time.monotonic() - self.last_commit >= self.interval
 
     def commit(self) -> bool:
-        """Write the buffer and the cursor in one transaction; False (nothing lost) when a
-        reader holds the store, to be tried again at the next tick."""
-        self.last_commit = time.monotonic()
-        records = [(self._position(), raw) for raw in self.buffer]
-        result = parse_chunk(Chunk(f"watch:{self.source}", self.format_name, {}, records, datetime.utcnow()))
-        posts = self._kept(result.posts)
-        try:
-            store = Store(self.db, busy_wait=0)  # never stall the stream: the buffer waits instead
-        except StoreBusy:
-            self.busy_waits += 1
+        """Hand the buffer and its cursor on and return at once (False while the batch before
+        is still being parsed). One thread parses a batch while another writes the batch
+        before it, and both run while the stream is received: DuckDB releases the interpreter
+        lock, so the three share the cores. Batches are written one at a time, in order."""
+        self._raise_failure()
+        if self._parser is not None and self._parser.is_alive():
             return False
+        self.last_commit = time.monotonic()
+        records = list(zip(self._positions(len(self.buffer)), self.buffer))
+        done = self.progress.taken()
+        done.cursor = self.pending_cursor or self.progress.cursor
+        self.buffer = []
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_each, name=f"write {self.source}", daemon=True)
+            self._writer.start()
+        self._parser = threading.Thread(target=self._parse, args=(records, done), name=f"parse {self.source}",
+                                        daemon=True)
+        self._parser.start()
+        return True
+
+    def full(self) -> bool:
+        return len(self.buffer) >= MAX_BUFFERED
+
+    async def drain(self) -> None:
+        """Stop reading until the batch before is parsed, then hand this one on. The socket's
+        flow control slows the server meanwhile; a server that drops a slow reader is
+        resumed from the cursor, like any other drop."""
+        while not self.commit():
+            await asyncio.sleep(0.005)
+
+    def flush(self) -> None:
+        """Wait for the batches in flight, then write what is left (at the end of a watch)."""
+        while True:
+            if self._parser is not None:
+                self._parser.join()
+            self._writes.join()
+            self._raise_failure()
+            if not self.buffer and self.pending_cursor in (None, self.progress.cursor):
+                return
+            self.commit()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _parse(self, records: list[tuple[int, Any]], done: ledger.Progress) -> None:
         try:
-            deletes = self._deletes(store, result.deletes, posts)
-            done = self.progress.taken()
-            done.cursor = self.pending_cursor or self.progress.cursor
+            result = parse_chunk(Chunk(f"watch:{self.source}", self.format_name, {}, records, datetime.utcnow()))
+            self._writes.put((result, self._kept(result.posts), done))
+        except BaseException as exc:  # raised again in the watch's own thread, at the next commit
+            self._failure = exc
+
+    def _write_each(self) -> None:
+        while True:
+            batch = self._writes.get()
+            try:
+                if self._failure is None:  # after a failure nothing more is written: the cursor stays
+                    self._write(*batch)
+            except BaseException as exc:
+                self._failure = exc
+            finally:
+                self._writes.task_done()
+
+    def _write(self, result: ChunkResult, posts: pa.Table, done: ledger.Progress) -> None:
+        """One batch in one transaction. A reader holding the store only delays it: the
+        stream keeps buffering, and the cursor moves only when the batch is in."""
+        with _WRITING:
+            self._write_locked(result, posts, done)
+
+    def _write_locked(self, result: ChunkResult, posts: pa.Table, done: ledger.Progress) -> None:
+        store = self._open()
+        try:
+            deletes = self._deletes(store, result.deletes, posts, done.local_ids)
             done.posts = posts.num_rows
             store.write_batch(posts, result.quarantined, deletes, f"watch:{self.source}",
                               bookkeeping=lambda con: ledger.record(con, self.source, self.platform, self.endpoint,
@@ -92,18 +164,25 @@ class Sink:
         finally:
             store.close()
         self.progress.cursor = done.cursor
-        self.buffer = []
         self.totals["posts"] += result.posts.num_rows
         self.totals["matched"] += posts.num_rows
         self.totals["deletes"] += len(deletes)
         self.totals["rejected"] += len(result.quarantined)
         self.totals["commits"] += 1
-        return True
 
-    def _position(self) -> int:
-        """A line number for quarantine rows that never repeats across runs: microseconds."""
-        self._serial = max(self._serial + 1, int(time.time() * 1_000_000))
-        return self._serial
+    def _open(self) -> Store:
+        while True:
+            try:
+                return Store(self.db, busy_wait=0)
+            except StoreBusy:
+                self.busy_waits += 1
+                time.sleep(BUSY_RETRY_SECONDS)
+
+    def _positions(self, n: int) -> range:
+        """Line numbers for quarantine rows that never repeat across runs: microseconds."""
+        first = max(self._serial + 1, int(time.time() * 1_000_000))
+        self._serial = first + n - 1
+        return range(first, first + n)
 
     def _kept(self, posts: pa.Table) -> pa.Table:
         """The movement's posts (the same SQL matcher as every figure), or all with no movement."""
@@ -117,11 +196,13 @@ class Sink:
             con.close()
         return posts.filter(pc.is_in(posts.column("post_id"), value_set=pa.array(ids, pa.string())))
 
-    def _deletes(self, store: Store, deletes: list[Delete], kept: pa.Table) -> list[Delete]:
-        """Deletions of posts this watch keeps (or could have kept), with local ids mapped to posts."""
+    def _deletes(self, store: Store, deletes: list[Delete], kept: pa.Table, batch_ids: dict[str, str]) -> list[Delete]:
+        """Deletions of posts this watch keeps (or could have kept), with local ids mapped to
+        posts: those stored, those of this batch, and those received since."""
         if not deletes:
             return []
         local = ledger.resolve_local(store.con, self.source, [d.target_id for d in deletes])
+        local.update(batch_ids)
         local.update(self.progress.local_ids)
         mapped = resolve_local_deletes(deletes, local)
         if self.movement is None:
