@@ -48,6 +48,15 @@ def forced_per_record() -> bool:
     return os.environ.get(PATH_VARIABLE, "") == PER_RECORD
 
 
+def chunk_limits(source_format: str, records: int, size: int) -> tuple[int, int]:
+    """(records, bytes) per chunk: larger for a reader whose every call has a fixed cost."""
+    if source_format == "bluesky" and not forced_per_record():
+        from . import columnar_jetstream
+
+        return max(records, columnar_jetstream.CHUNK_RECORDS), max(size, columnar_jetstream.CHUNK_BYTES)
+    return records, size
+
+
 def reader_for(source_format: str, options: dict[str, Any]) -> Callable[..., tuple[pa.Table, Records, dict]] | None:
     """The fast reader for a chunk of this format and these options, or None (per-record path)."""
     if forced_per_record():

@@ -30,6 +30,7 @@ from ..formats.layouts import resolve as resolve_layout
 from ..model import ARROW_SCHEMA
 from ..sources import PeekableStream, Source, expand, json_array_records, open_binary, table_records
 from ..store.duckdb_store import Store, StoreWriteError
+from . import columnar
 from .summary import FileError, Summary
 from .worker import WARN_LINES_SHOWN, Chunk, ChunkResult, parse_chunk
 from .writer import Writer
@@ -270,7 +271,7 @@ class _FileIngest:
 
     def _chunks(self, records: Iterator[tuple[int, Any]]) -> Iterator[Chunk]:
         """Bounded chunks; when reading fails part-way, the records before the failure still go on."""
-        size = self.runner.options.chunk_records
+        size, most_bytes = columnar.chunk_limits(self.format_name, self.runner.options.chunk_records, CHUNK_BYTES)
         batch: list[tuple[int, Any]] = []
         failure: BaseException | None = None
         held = 0
@@ -279,7 +280,7 @@ class _FileIngest:
                 batch.append(record)
                 raw = record[1]
                 held += len(raw) if isinstance(raw, bytes) else 0
-                if len(batch) >= size or held >= CHUNK_BYTES:
+                if len(batch) >= size or held >= most_bytes:
                     yield self._chunk(batch)
                     batch, held = [], 0
         except READ_ERRORS as exc:
