@@ -51,8 +51,9 @@ class Sink:
         self.busy_waits = 0
         self.totals = {"events": 0, "posts": 0, "matched": 0, "deletes": 0, "rejected": 0, "commits": 0}
         self._serial = 0
-        self._parser: threading.Thread | None = None
-        self._writer: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._parsing = threading.Event()
+        self._to_parse: queue.Queue[tuple[list[tuple[int, Any]], ledger.Progress]] = queue.Queue(maxsize=1)
         self._writes: queue.Queue[tuple[ChunkResult, pa.Table, ledger.Progress]] = queue.Queue(maxsize=1)
         self._failure: BaseException | None = None
 
@@ -79,7 +80,7 @@ class Sink:
                 progress.last_event_at = at
 
     def due(self) -> bool:
-        if self._parser is not None and self._parser.is_alive():
+        if self._parsing.is_set():
             return False  # the batch before is still being parsed; this one grows meanwhile
         return len(self.buffer) >= COMMIT_EVENTS or time.monotonic() - self.last_commit >= self.interval
 
@@ -89,19 +90,20 @@ class Sink:
         before it, and both run while the stream is received: DuckDB releases the interpreter
         lock, so the three share the cores. Batches are written one at a time, in order."""
         self._raise_failure()
-        if self._parser is not None and self._parser.is_alive():
+        if self._parsing.is_set():
             return False
         self.last_commit = time.monotonic()
         records = list(zip(self._positions(len(self.buffer)), self.buffer))
         done = self.progress.taken()
         done.cursor = self.pending_cursor or self.progress.cursor
         self.buffer = []
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._write_each, name=f"write {self.source}", daemon=True)
-            self._writer.start()
-        self._parser = threading.Thread(target=self._parse, args=(records, done), name=f"parse {self.source}",
-                                        daemon=True)
-        self._parser.start()
+        if not self._threads:
+            self._threads = [threading.Thread(target=work, name=f"{name} {self.source}", daemon=True)
+                             for work, name in ((self._parse_each, "parse"), (self._write_each, "write"))]
+            for thread in self._threads:
+                thread.start()
+        self._parsing.set()
+        self._to_parse.put((records, done))
         return True
 
     def full(self) -> bool:
@@ -117,8 +119,7 @@ class Sink:
     def flush(self) -> None:
         """Wait for the batches in flight, then write what is left (at the end of a watch)."""
         while True:
-            if self._parser is not None:
-                self._parser.join()
+            self._to_parse.join()
             self._writes.join()
             self._raise_failure()
             if not self.buffer and self.pending_cursor in (None, self.progress.cursor):
@@ -129,12 +130,18 @@ class Sink:
         if self._failure is not None:
             raise self._failure
 
-    def _parse(self, records: list[tuple[int, Any]], done: ledger.Progress) -> None:
-        try:
-            result = parse_chunk(Chunk(f"watch:{self.source}", self.format_name, {}, records, datetime.utcnow()))
-            self._writes.put((result, self._kept(result.posts), done))
-        except BaseException as exc:  # raised again in the watch's own thread, at the next commit
-            self._failure = exc
+    def _parse_each(self) -> None:
+        """A thread of its own for the sink's life, so that its DuckDB connection is reused."""
+        while True:
+            records, done = self._to_parse.get()
+            try:
+                result = parse_chunk(Chunk(f"watch:{self.source}", self.format_name, {}, records, datetime.utcnow()))
+                self._writes.put((result, self._kept(result.posts), done))
+            except BaseException as exc:  # raised again in the watch's own thread, at the next commit
+                self._failure = exc
+            finally:
+                self._parsing.clear()
+                self._to_parse.task_done()
 
     def _write_each(self) -> None:
         while True:
