@@ -113,7 +113,7 @@ def groundswell_receive(url: str, n: int, db: str, movement: Movement | None = N
     return time.perf_counter() - began
 
 
-def steady(url_server: ServedElsewhere, minutes: float, db: str) -> list[tuple[float, float]]:
+def steady(url: str, minutes: float, db: str) -> list[tuple[float, float]]:
     """RSS (MiB) of this process every 5 s while the watch follows a steady stream."""
     import threading
 
@@ -134,7 +134,7 @@ def steady(url_server: ServedElsewhere, minutes: float, db: str) -> list[tuple[f
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(minutes * 60, stop.set)
-        await jetstream.run(url_server.start(), sink, stop, {})
+        await jetstream.run(url, sink, stop, {})
 
     asyncio.run(main())
     return samples
@@ -180,10 +180,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"{posts:,} SYNTHETIC post events (half with #MeToo) and {args.events - posts:,} others, from a local replay server")
     server = ServedElsewhere(events)
     url = server.start()
-    # Forked now, before this process has DuckDB's and the sinks' threads: a later fork could
-    # inherit a lock one of them holds, and hang. It serves from the second core.
+    # Every server is forked now, before this process has DuckDB's and the sinks' threads: a
+    # later fork could inherit a lock one of them holds, and hang. This one serves from the
+    # second core, for the one-core run.
     alone = ServedElsewhere(events, cpu=1)
     alone_url = alone.start()
+    slow = ServedElsewhere(lambda: synthetic_events(int(args.minutes * 60 * 2000), 1_766_000_000_000_000), rate=2000)
+    slow_url = slow.start() if args.minutes >= 5 / 60 else None  # at least one memory sample
     raw, everything = measure(url, posts, args.runs, None)
     _, matched = measure(url, posts, args.runs, load_builtin("metoo"))
     server.stop()
@@ -202,10 +205,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         alone.stop()
     print(f"groundswell watch --all on one core: {done['one_core_events_s']:,.0f} events/s "
           f"(target >= 20,000: {'met' if done['one_core_events_s'] >= 20_000 else 'missed'})")
-    if args.minutes >= 5 / 60:  # at least one memory sample
-        slow = ServedElsewhere(lambda: synthetic_events(int(args.minutes * 60 * 2000), 1_766_000_000_000_000), rate=2000)
+    if slow_url is not None:
         with tempfile.TemporaryDirectory() as folder:
-            samples = steady(slow, args.minutes, str(Path(folder) / "s.duckdb"))
+            samples = steady(slow_url, args.minutes, str(Path(folder) / "s.duckdb"))
         slow.stop()
         done["memory"] = {"minutes": args.minutes, "samples_mib": samples,
                           "min_mib": min(m for _, m in samples), "max_mib": max(m for _, m in samples),

@@ -148,7 +148,8 @@ class Sink:
             batch = self._writes.get()
             try:
                 if self._failure is None:  # after a failure nothing more is written: the cursor stays
-                    self._write(*batch)
+                    with _WRITING:
+                        self._write(*batch)
             except BaseException as exc:
                 self._failure = exc
             finally:
@@ -157,10 +158,6 @@ class Sink:
     def _write(self, result: ChunkResult, posts: pa.Table, done: ledger.Progress) -> None:
         """One batch in one transaction. A reader holding the store only delays it: the
         stream keeps buffering, and the cursor moves only when the batch is in."""
-        with _WRITING:
-            self._write_locked(result, posts, done)
-
-    def _write_locked(self, result: ChunkResult, posts: pa.Table, done: ledger.Progress) -> None:
         store = self._open()
         try:
             deletes = self._deletes(store, result.deletes, posts, done.local_ids)
