@@ -36,6 +36,7 @@ FULL = {
     "spread": ["--nodes", "1000000", "--runs", "3"],
     "language": ["--sample", "20000", "--runs", "3"],
     "watch": ["--events", "500000", "--runs", "5", "--minutes", "10"],
+    "serve": ["--sizes", "1e5,1e6,1e7", "--runs", "5"],
 }
 # What fits in an hour when the machine is shared: a quarter of the ingest input, and Spark
 # up to a million posts (at ten million it runs for the better part of an hour here).
@@ -48,6 +49,7 @@ SHORT = {
     "spread": ["--nodes", "1000000", "--runs", "3"],
     "language": ["--sample", "5000", "--runs", "3"],
     "watch": ["--events", "500000", "--runs", "3", "--minutes", "2"],
+    "serve": ["--sizes", "1e5,1e6,1e7", "--runs", "3"],
 }
 QUICK = {
     "ingest": ["--size-mb", "64", "--runs", "1", "--peer-mb", "10"],
@@ -58,6 +60,7 @@ QUICK = {
     "spread": ["--nodes", "100000", "--runs", "1", "--trends-args", "--hashtags 10000 --buckets 500 --runs 1"],
     "language": ["--sample", "1000", "--runs", "1"],
     "watch": ["--events", "50000", "--runs", "1", "--minutes", "0.25"],
+    "serve": ["--sizes", "1e4,1e5", "--runs", "1"],
 }
 
 

@@ -122,6 +122,25 @@ def test_the_explore_table_pages_on_the_server(server, store):
     assert not {r["post_id"] for r in first["rows"]} & {r["post_id"] for r in second["rows"]}
 
 
+def test_the_explore_pages_are_the_exported_posts_table_in_order(server, store):
+    """Each page is cut from the scope before the export's query runs on it: the pages laid end
+    to end must still be `export --what posts`, row for row, including which hashtags a page
+    may show (decided over the whole scope, not the page)."""
+    out = store["folder"] / "posts.json"
+    result = CliRunner().invoke(main, ["export", "--db", store["db"], "--movement", str(store["folder"] / "m.toml"),
+                                       "--what", "posts", "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    exported = orjson.loads(out.read_bytes())
+    paged: list[dict[str, Any]] = []
+    while len(paged) < len(exported):
+        _, page = api(server, "/api/posts", page=str(len(paged) // 9), size="9")
+        assert page["rows"], "a page came back empty before the table ended"
+        paged += page["rows"]
+    compared = ("post_id", "author", "handle", "text", "hashtag_keys", "kind", "reposted_post_id")
+    assert len(exported) > 20 and any(row["hashtag_keys"] for row in exported)
+    assert [[row[c] for c in compared] for row in paged] == [[row[c] for c in compared] for row in exported]
+
+
 def test_a_hashtag_curve_counts_the_posts_that_carry_it(server, store):
     variant = next(v for v in store["report"]["families"]["variants"] if not v["suppressed"] and v["posts"] >= 5)
     status, curve = api(server, "/api/hashtag", key="#" + variant["key"])

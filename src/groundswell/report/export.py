@@ -100,17 +100,19 @@ def _posts(ctx: Context) -> pa.Table:
     return _arrow(ctx.query, posts_sql(ctx))
 
 
-def posts_sql(ctx: Context) -> str:
+def posts_sql(ctx: Context, rows: str = scope.SCOPE) -> str:
     """One row per post in scope. Where the mode does not name its author: a pseudonym for the
     post id (an id finds the post, and its author, on the platform), no handle, name, text or
-    link; ids of posts it refers to follow the same rule for their own authors."""
+    link; ids of posts it refers to follow the same rule for their own authors. `rows`: the
+    scope's rows to show (the dashboard passes one page of them); which hashtags may be shown
+    is still decided over the whole scope."""
     movement, privacy = ctx.movement, ctx.privacy
     named = privacy.notable_sql("s.")
     refs = ", ".join(f"{privacy.post_id_sql('p.platform', f'p.{column}', privacy.notable_sql(alias + '.'))} AS {column}"
                      for alias, column in _REFERENCES)
     joins = " ".join(f"LEFT JOIN posts {alias} ON {alias}.platform = p.platform AND {alias}.post_id = p.{column}"
                      for alias, column in _REFERENCES)
-    tags, tag_join = _shown_tags(privacy)
+    tags, tag_join = _shown_tags(privacy, rows)
     matched = "s.by_hashtag, s.by_phrase, s.families, s.variants, " if movement else ""  # nothing matched without one
     return f"""
         {tags}
@@ -126,13 +128,14 @@ def posts_sql(ctx: Context) -> str:
                {refs},
                CASE WHEN p.reply_to_author_id IS NOT NULL THEN {privacy.pseudonym_sql('p.reply_to_author_id')} END AS reply_to_author,
                p.like_count, p.repost_count, p.reply_count, p.quote_count, p.source_format
-        FROM {scope.SCOPE} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id {joins} {tag_join}
+        FROM {rows} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id {joins} {tag_join}
         ORDER BY s.created_at, s.platform, s.post_id"""
 
 
-def _shown_tags(privacy: Privacy) -> tuple[str, str]:
-    """Each post's hashtag keys, less those a breakdown would suppress: keys used by fewer than
-    `min_cell` people, or equal to the handle of someone not named. Nothing is dropped under off."""
+def _shown_tags(privacy: Privacy, rows: str) -> tuple[str, str]:
+    """Each post's hashtag keys, in the post's order, less those a breakdown would suppress: keys
+    used by fewer than `min_cell` people, or equal to the handle of someone not named. Nothing is
+    dropped under off."""
     if not privacy.suppresses:
         return "", ""
     cte = f"""WITH shown AS (
@@ -140,8 +143,9 @@ def _shown_tags(privacy: Privacy) -> tuple[str, str]:
                 (SELECT unnest(hashtag_keys) AS tag, author_id FROM {scope.SCOPE}) AS a) AS d
             WHERE {handle_tags_sql(privacy)} GROUP BY tag HAVING count(*) >= {privacy.cell_floor}),
         kept AS (
-            SELECT platform, post_id, list(tag) AS keys FROM
-                (SELECT platform, post_id, unnest(hashtag_keys) AS tag FROM {scope.SCOPE}) AS u
+            SELECT platform, post_id, list(tag ORDER BY n) AS keys FROM
+                (SELECT platform, post_id, unnest(hashtag_keys) AS tag, generate_subscripts(hashtag_keys, 1) AS n
+                 FROM {rows}) AS u
             WHERE tag IN (SELECT tag FROM shown) GROUP BY platform, post_id)"""
     join = "LEFT JOIN kept t ON t.platform = s.platform AND t.post_id = s.post_id"
     return cte, join
