@@ -100,6 +100,10 @@ def _posts(ctx: Context) -> pa.Table:
     return _arrow(ctx.query, posts_sql(ctx))
 
 
+# The posts table's row order; the dashboard cuts its explore pages from the scope in it.
+POSTS_ORDER = ("created_at", "platform", "post_id")
+
+
 def posts_sql(ctx: Context, rows: str = scope.SCOPE) -> str:
     """One row per post in scope. Where the mode does not name its author: a pseudonym for the
     post id (an id finds the post, and its author, on the platform), no handle, name, text or
@@ -129,7 +133,7 @@ def posts_sql(ctx: Context, rows: str = scope.SCOPE) -> str:
                CASE WHEN p.reply_to_author_id IS NOT NULL THEN {privacy.pseudonym_sql('p.reply_to_author_id')} END AS reply_to_author,
                p.like_count, p.repost_count, p.reply_count, p.quote_count, p.source_format
         FROM {rows} s JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id {joins} {tag_join}
-        ORDER BY s.created_at, s.platform, s.post_id"""
+        ORDER BY {", ".join("s." + column for column in POSTS_ORDER)}"""
 
 
 def _shown_tags(privacy: Privacy, rows: str) -> tuple[str, str]:

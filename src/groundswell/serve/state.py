@@ -113,7 +113,7 @@ class Dashboard:
 
     def posts(self, filters: Filters, page: int, size: int) -> dict[str, Any]:
         """One page of the explore table: the export's posts, privacy rules and all, paged in SQL."""
-        from ..report.export import posts_sql
+        from ..report.export import POSTS_ORDER, posts_sql
 
         with self.lock:
             engine = self._fresh()
@@ -126,7 +126,7 @@ class Dashboard:
                 con = engine.store.con
                 (total,), = engine.query(f"SELECT count(*) FROM {scope.SCOPE}")
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {EXPLORE_PAGE} AS SELECT * FROM {scope.SCOPE} "
-                            "ORDER BY created_at, platform, post_id LIMIT ? OFFSET ?", [size, page * size])
+                            f"ORDER BY {', '.join(POSTS_ORDER)} LIMIT ? OFFSET ?", [size, page * size])
                 cursor = con.execute(posts_sql(ctx, rows=EXPLORE_PAGE))
                 names = [d[0] for d in cursor.description]
                 rows = [{k: _plain(v) for k, v in zip(names, row)} for row in cursor.fetchall()]
