@@ -6,6 +6,7 @@ privacy is the server's, and the page follows a writer adding posts.
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from datetime import timedelta
 from pathlib import Path
@@ -178,10 +179,21 @@ def test_the_page_follows_a_writer(store, tmp_path):
                        ["SynthToo"]) for i in range(40)]
         with Store(str(db)) as writer:  # the dashboard holds no lock: a writer can write meanwhile
             writer.write_batch(pa.Table.from_pylist(added, schema=ARROW_SCHEMA))
+        live_after = _next_version(base, live_before["version"])  # as the page does: it polls /api/live
         _, after = api(base, "/api/stats")
-        _, live_after = api(base, "/api/live")
     assert after["headline"]["posts"] == before["headline"]["posts"] + 40
-    assert live_after["version"] != live_before["version"]
+    assert live_after["version"] != live_before["version"] and live_after["refresh_error"] is None
+
+
+def _next_version(base: str, version: str, seconds: float = 30.0) -> dict:
+    """/api/live once it reports a snapshot other than `version` (the follower takes it within seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        _, live = api(base, "/api/live")
+        if live["version"] != version:
+            return live
+        time.sleep(0.1)
+    raise AssertionError(f"the dashboard still serves snapshot {version} after {seconds} s")
 
 
 def test_serve_refuses_a_missing_store_in_one_line(tmp_path: Path):

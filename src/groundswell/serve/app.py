@@ -24,11 +24,10 @@ from starlette.routing import Route
 from ..movement.normalize import hashtag_key
 from ..report import html as report_html
 from .filters import BadFilter, Filters, parse
-from .state import Dashboard, TooSlow
+from .state import MAIN_VIEW, Dashboard, TooSlow
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-MAIN_VIEW = ("headline", "volume", "hashtag_vs_phrase", "families", "platforms", "languages", "co_hashtags", "coverage")
 STATIC = Path(str(resources.files("groundswell.serve") / "static"))
 log = logging.getLogger("groundswell.serve")
 

@@ -1,23 +1,29 @@
-"""What the dashboard serves from: the store read-only, the movement's scope built once, and
-each request's figures computed by the report's own registry over a filtered copy of it.
+"""What the dashboard serves from: the store read-only, the movement's scope built once per
+snapshot, and each request's figures computed by the report's own registry over a filtered
+copy of it.
 
 The store is read through an in-memory snapshot (store/snapshot.py), so the dashboard never
-holds the file and `ingest` or `watch` can go on writing it. One connection, used by one
-request at a time (a lock): a local dashboard has one reader, and the scope's temp tables
-live in that connection. When the store file changes, the next request takes a new snapshot
-and rebuilds the scope, so the page follows collection without a restart; while a writer
-holds the file, the last snapshot keeps being served. A statement that runs past the time
-limit is interrupted and answered with "narrow the window".
+holds the file and `ingest` or `watch` can go on writing it. A snapshot with its scope and
+the views computed over it is a Generation: one connection, used by one request at a time
+(its lock), because a local dashboard has one reader and the scope's temp tables live in that
+connection. A thread beside the server watches the file; when it changes, the thread takes a
+new snapshot and computes the main view over it before it replaces the one being served, so
+no request waits on a snapshot (tens of seconds at 10^7 posts) and the main view is always
+answered from what was computed ahead. While a writer holds the file, the last snapshot keeps
+being served. A request's statement that runs past the time limit is interrupted and answered
+with "narrow the window".
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..engines.duckdb import DuckDBEngine
 from ..errors import GroundswellError, StoreBusy
@@ -30,32 +36,58 @@ from .filters import Filters
 
 FULL = "gs_full"
 EXPLORE_PAGE = "gs_explore_page"  # one page of the scope, for the explore table
+MAIN_VIEW = ("headline", "volume", "hashtag_vs_phrase", "families", "platforms", "languages", "co_hashtags", "coverage")
 CACHED_VIEWS = 64
 PAGE_SIZES = range(1, 201)
 DEFAULT_TIME_LIMIT = 20.0
+POLL_SECONDS = 1.0  # how often the follower looks at the store file's size and time
+log = logging.getLogger("groundswell.serve")
 
 
 class TooSlow(Exception):
     """A query ran past the time limit."""
 
 
-class Dashboard:
-    def __init__(self, db: str, movement: Movement | None, options: ReportOptions,
-                 time_limit: float = DEFAULT_TIME_LIMIT):
-        self.db, self.movement, self.options, self.time_limit = db, movement, options, time_limit
-        self.lock = threading.Lock()
-        self.engine: DuckDBEngine | None = None
-        self.stamp: tuple[float, int] | None = None
-        self.loaded_at: datetime | None = None
-        self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-        self._load()
+@dataclass
+class Generation:
+    """One snapshot of the store, its full scope (`gs_full`), and the views computed over it."""
+
+    engine: DuckDBEngine
+    stamp: tuple[float, int]  # the store file's (mtime, size) when the snapshot was taken
+    loaded_at: datetime
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    narrowed: Filters | None = Filters()  # what `gs_scope` holds now
+    closed: bool = False
 
     def close(self) -> None:
-        if self.engine is not None:
+        if not self.closed:
             self.engine.store.close()  # the snapshot's connection: the store file was let go already
-            self.engine = None
+            self.closed = True
 
-    # --- the store and the full scope -----------------------------------------------------
+    @property
+    def version(self) -> str:
+        return f"{self.stamp[0]:.6f}-{self.stamp[1]}"
+
+
+class Dashboard:
+    def __init__(self, db: str, movement: Movement | None, options: ReportOptions,
+                 time_limit: float = DEFAULT_TIME_LIMIT, poll_seconds: float = POLL_SECONDS):
+        self.db, self.movement, self.options, self.time_limit = db, movement, options, time_limit
+        self.poll_seconds = poll_seconds
+        self.current = self._generation()
+        self.warmed = threading.Event()  # set once the first snapshot's main view is computed
+        self.refresh_error: str | None = None
+        self._stop = threading.Event()
+        self._follower = threading.Thread(target=self._follow, name="groundswell-serve-follow", daemon=True)
+        self._follower.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self.current.lock:
+            self.current.close()
+
+    # --- the store, its snapshots and the full scope ----------------------------------------
 
     def _file_stamp(self) -> tuple[float, int]:
         if not os.path.exists(self.db):
@@ -64,60 +96,98 @@ class Dashboard:
         stats = [os.stat(p) for p in paths if os.path.exists(p)]
         return max(s.st_mtime for s in stats), sum(s.st_size for s in stats)
 
-    def _load(self) -> None:
+    def _generation(self) -> Generation:
+        """A snapshot with the movement's scope kept whole as `gs_full`, and `gs_scope` a view of it."""
         stamp = self._file_stamp()
-        try:
-            copy = snapshot(self.db)
-        except StoreBusy:
-            if self.engine is None:
-                raise
-            return  # a writer is committing: keep serving the last snapshot, and try again next time
-        self.close()
-        self.stamp = stamp
+        copy = snapshot(self.db)
         engine = DuckDBEngine(store=copy)
-        prepare_scope(engine, self.movement, writable=False, workers=1)
-        engine.query(f"CREATE OR REPLACE TEMP TABLE {FULL} AS SELECT * FROM {scope.SCOPE}")
-        self.engine = engine
-        self.loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        try:
+            prepare_scope(engine, self.movement, writable=False, workers=1)
+            engine.query(f"ALTER TABLE {scope.SCOPE} RENAME TO {FULL}")
+            engine.query(f"CREATE TEMP VIEW {scope.SCOPE} AS SELECT * FROM {FULL}")
+        except BaseException:
+            copy.close()
+            raise
+        return Generation(engine, stamp, datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0))
 
-    def _fresh(self) -> DuckDBEngine:
-        if self.engine is None or self._file_stamp() != self.stamp:
-            self._load()
-        assert self.engine is not None
-        return self.engine
+    def _follow(self) -> None:
+        """Compute the first snapshot's main view, then follow the file until the dashboard closes."""
+        self._warm(self.current)
+        self.warmed.set()
+        while not self._stop.wait(self.poll_seconds):
+            self._refresh()
+
+    def _warm(self, generation: Generation) -> None:
+        with generation.lock:
+            if not generation.closed:
+                self._answer(generation, Filters(), MAIN_VIEW, limited=False)
+
+    def _refresh(self) -> None:
+        """A new snapshot when the file changed, its main view computed before it replaces the
+        one being served; a busy or unreadable store leaves the last snapshot in service."""
+        try:
+            if self._file_stamp() == self.current.stamp:
+                return
+            fresh = self._generation()
+            self._warm(fresh)
+        except StoreBusy:
+            return  # a writer is committing: try again at the next look
+        except Exception as exc:  # the page keeps its last data and says why it is not newer
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if message != self.refresh_error:
+                log.warning("the dashboard keeps its last snapshot: %s", message)
+            self.refresh_error = message
+            return
+        if self._stop.is_set():
+            fresh.close()
+            return
+        old, self.current, self.refresh_error = self.current, fresh, None
+        with old.lock:
+            old.close()
+
+    @contextmanager
+    def _serving(self) -> Iterator[Generation]:
+        """The generation in service, held for one request; one replaced meanwhile is never used."""
+        while True:
+            generation = self.current
+            with generation.lock:
+                if not generation.closed:
+                    yield generation
+                    return
+            if self._stop.is_set():
+                raise GroundswellError("the dashboard is closed")
 
     # --- answers ----------------------------------------------------------------------------
 
     def figures(self, filters: Filters, keys: Iterable[str] | None = None) -> dict[str, Any]:
         """The report's figures over the filtered scope, from the registry's compute functions;
         a view asked for again before the store changes is answered from the cache."""
-        wanted = tuple(sorted(keys)) if keys is not None else None
-        with self.lock:
-            engine = self._fresh()
-            key = (self.stamp, filters, wanted)
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-            answer = self._compute(engine, filters, wanted)
-            self._cache[key] = answer
-            while len(self._cache) > CACHED_VIEWS:
-                self._cache.popitem(last=False)
-            return answer
+        with self._serving() as generation:
+            return self._answer(generation, filters, keys, limited=True)
 
-    def _compute(self, engine: DuckDBEngine, filters: Filters, keys: Iterable[str] | None) -> dict[str, Any]:
-        self._narrow(engine, filters)
+    def _answer(self, generation: Generation, filters: Filters, keys: Iterable[str] | None,
+                limited: bool) -> dict[str, Any]:
+        key = (filters, tuple(sorted(keys)) if keys is not None else None)
+        if key in generation.cache:
+            generation.cache.move_to_end(key)
+            return generation.cache[key]
+        engine = self._narrow(generation, filters)
         ctx = context(engine, self.movement, self.options, writable=False)
-        out: dict[str, Any] = {"settings": ctx.options.as_dict(), "filters": filters.as_dict(),
-                               "movement": self.movement.name if self.movement else None}
-        return {**out, **compute_figures(ctx, keys, run=lambda work: self._timed(engine, work))}
+        run = (lambda work: self._timed(engine, work)) if limited else None
+        answer: dict[str, Any] = {"settings": ctx.options.as_dict(), "filters": filters.as_dict(),
+                                  "movement": self.movement.name if self.movement else None,
+                                  **compute_figures(ctx, keys, run=run)}
+        generation.cache[key] = answer
+        while len(generation.cache) > CACHED_VIEWS:
+            generation.cache.popitem(last=False)
+        return answer
 
     def posts(self, filters: Filters, page: int, size: int) -> dict[str, Any]:
         """One page of the explore table: the export's posts, privacy rules and all, paged in SQL."""
         from ..report.export import POSTS_ORDER, posts_sql
 
-        with self.lock:
-            engine = self._fresh()
-            self._narrow(engine, filters)
+        with self._serving() as generation:
+            engine = self._narrow(generation, filters)
             ctx = context(engine, self.movement, self.options, writable=False)
 
             def read() -> dict[str, Any]:
@@ -138,9 +208,8 @@ class Dashboard:
         """Posts carrying one hashtag key per bucket, on the same grid as the volume chart."""
         from ..metrics import volume
 
-        with self.lock:
-            engine = self._fresh()
-            self._narrow(engine, filters)
+        with self._serving() as generation:
+            engine = self._narrow(generation, filters)
             ctx = context(engine, self.movement, self.options, writable=False)
             if not ctx.timed:
                 return {"bucket": bucket, "series": [], "posts": 0}
@@ -158,10 +227,24 @@ class Dashboard:
         return {"bucket": bucket, "series": series, "posts": sum(r["posts"] for r in series),
                 "posts_without_time": int(untimed), "suppressed": False}
 
-    def _narrow(self, engine: DuckDBEngine, filters: Filters) -> None:
+    def _narrow(self, generation: Generation, filters: Filters) -> DuckDBEngine:
+        """Point `gs_scope` at the filtered posts: the whole scope is read in place (a view, no
+        copy), a slice is copied once, because every figure then reads it again."""
+        engine = generation.engine
+        if generation.narrowed == filters:
+            return engine
+        con = engine.store.con
+        (views,), = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?",
+                                [scope.SCOPE]).fetchall()
+        con.execute(f"DROP {'VIEW' if views else 'TABLE'} IF EXISTS {scope.SCOPE}")
+        generation.narrowed = None
         where, params = filters.where()
-        engine.store.con.execute(f"CREATE OR REPLACE TEMP TABLE {scope.SCOPE} AS SELECT * FROM {FULL} WHERE {where}",
-                                 params)
+        if filters.empty:
+            con.execute(f"CREATE TEMP VIEW {scope.SCOPE} AS SELECT * FROM {FULL}")
+        else:
+            con.execute(f"CREATE TEMP TABLE {scope.SCOPE} AS SELECT * FROM {FULL} WHERE {where}", params)
+        generation.narrowed = filters
+        return engine
 
     def _timed(self, engine: DuckDBEngine, work: Any) -> Any:
         timer = threading.Timer(self.time_limit, engine.store.con.interrupt)
@@ -177,14 +260,14 @@ class Dashboard:
 
     def live(self) -> dict[str, Any]:
         """When the page's data was read, the newest post, and how far behind real time it is."""
-        with self.lock:
-            engine = self._fresh()
-            newest, collected = engine.query("SELECT max(created_at), max(collected_at) FROM posts WHERE collected")[0]
+        with self._serving() as generation:
+            query = generation.engine.query
+            newest, collected = query("SELECT max(created_at), max(collected_at) FROM posts WHERE collected")[0]
             now = datetime.now(timezone.utc).replace(tzinfo=None)
-            sources = coverage.live(engine.query)["sources"]
-        return {"loaded_at": _iso(self.loaded_at), "newest_post": _iso(newest), "last_collected": _iso(collected),
+            sources = coverage.live(query)["sources"]
+        return {"loaded_at": _iso(generation.loaded_at), "newest_post": _iso(newest), "last_collected": _iso(collected),
                 "lag_seconds": round((now - newest).total_seconds(), 1) if newest else None, "sources": sources,
-                "version": f"{self.stamp[0]:.6f}-{self.stamp[1]}" if self.stamp else None}
+                "version": generation.version, "refresh_error": self.refresh_error}
 
 
 def _plain(value: Any) -> Any:

@@ -10,6 +10,8 @@ post table (see docs/serve.md).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 
 import duckdb
@@ -18,13 +20,39 @@ from ..errors import GroundswellError, StoreBusy
 from .duckdb_store import BUSY_WAIT_SECONDS, Store, memory_limit
 
 
+class Snapshot(Store):
+    """The Store API over the in-memory copy, never written back; what DuckDB spills beyond
+    its memory budget goes to a directory of its own, removed on close (an in-memory
+    database would otherwise spill into `.tmp` under whatever directory serve was started in)."""
+
+    spill: str
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self.spill, ignore_errors=True)
+
+
 def snapshot(path: str) -> Store:
     """A Store over an in-memory copy of every table of the store at `path` (read-only)."""
-    con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="groundswell-snapshot-")
+    con = duckdb.connect(config={"temp_directory": spill, "memory_limit": memory_limit()})
+    try:
+        _copy(con, path)
+    except BaseException:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    store = Snapshot.__new__(Snapshot)  # no Store.__init__: it would open the file
+    store.path, store.read_only, store.con, store.spill = path, True, con, spill
+    return store
+
+
+def _copy(con: duckdb.DuckDBPyConnection, path: str) -> None:
     try:
         _attach(con, path)
     except duckdb.IOException as exc:
-        con.close()
         if "lock" in str(exc).lower():
             raise StoreBusy(f"{path}: store is busy (a writer holds it); the last snapshot is kept") from None
         raise GroundswellError(f"{path}: cannot open the store ({str(exc).splitlines()[0]})") from None
@@ -37,12 +65,6 @@ def snapshot(path: str) -> Store:
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM source.main."{name}"')
     finally:
         con.execute("DETACH source")
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
-    store = Store.__new__(Store)  # the Store API over this connection, never written back
-    store.path, store.read_only, store.con = path, True, con
-    return store
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: str) -> None:
