@@ -96,3 +96,15 @@ def test_a_filtered_view_leaves_the_whole_scope_unchanged(following):
     dashboard.current.cache.clear()  # computed again, after the narrowing to reposts
     assert 0 < reposts < whole == dashboard.figures(Filters(), ("headline",))["headline"]["posts"]
     assert dashboard.figures(Filters(kind="repost"), ("headline",))["headline"]["posts"] == reposts
+
+
+def test_a_dashboard_nobody_asks_takes_no_new_snapshot(following):
+    db, dashboard = following
+    first = dashboard.current
+    _add_posts(db, 10)
+    time.sleep(0.5)  # ten looks at the file: it changed, but no request came
+    assert dashboard.current is first
+    dashboard.live()  # as the open page does every 5 s
+    assert _until(lambda: dashboard.current is not first)
+    assert dashboard.figures(Filters(), ("headline",))["headline"]["posts"] == \
+        first.cache[MAIN_KEY]["headline"]["posts"] + 10

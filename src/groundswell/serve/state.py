@@ -78,6 +78,7 @@ class Dashboard:
         self.current = self._generation()
         self.warmed = threading.Event()  # set once the first snapshot's main view is computed
         self.refresh_error: str | None = None
+        self._asked = False  # a request came since the snapshot in service was taken
         self._stop = threading.Event()
         self._follower = threading.Thread(target=self._follow, name="groundswell-serve-follow", daemon=True)
         self._follower.start()
@@ -124,15 +125,20 @@ class Dashboard:
 
     def _refresh(self) -> None:
         """A new snapshot when the file changed, its main view computed before it replaces the
-        one being served; a busy or unreadable store leaves the last snapshot in service."""
+        one being served; a busy or unreadable store leaves the last snapshot in service. Only
+        while someone asks (the open page asks every 5 s): a dashboard nobody looks at does
+        not take snapshots, at a core's worth of work each, beside a watch that is collecting."""
         try:
-            if self._file_stamp() == self.current.stamp:
-                return
+            if not self._asked or self._file_stamp() == self.current.stamp:
+                return  # nobody looked since the last snapshot, or nothing changed
+            self._asked = False  # asks from here on want the snapshot after this one
             fresh = self._generation()
             self._warm(fresh)
         except StoreBusy:
+            self._asked = True
             return  # a writer is committing: try again at the next look
         except Exception as exc:  # the page keeps its last data and says why it is not newer
+            self._asked = True
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if message != self.refresh_error:
                 log.warning("the dashboard keeps its last snapshot: %s", message)
@@ -148,6 +154,7 @@ class Dashboard:
     @contextmanager
     def _serving(self) -> Iterator[Generation]:
         """The generation in service, held for one request; one replaced meanwhile is never used."""
+        self._asked = True
         while True:
             generation = self.current
             with generation.lock:

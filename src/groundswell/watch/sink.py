@@ -56,6 +56,7 @@ class Sink:
         self._to_parse: queue.Queue[tuple[list[tuple[int, Any]], ledger.Progress]] = queue.Queue(maxsize=1)
         self._writes: queue.Queue[tuple[ChunkResult, pa.Table, ledger.Progress]] = queue.Queue(maxsize=1)
         self._failure: BaseException | None = None
+        self._matcher: duckdb.DuckDBPyConnection | None = None  # the parsing thread's, for _kept
 
     def stored_cursor(self) -> str | None:
         """The cursor committed by an earlier run, if the store has one (None: a first start)."""
@@ -189,16 +190,21 @@ class Sink:
         return range(first, first + n)
 
     def _kept(self, posts: pa.Table) -> pa.Table:
-        """The movement's posts (the same SQL matcher as every figure), or all with no movement."""
+        """The movement's posts (the same SQL matcher as every figure), or all with no movement.
+        Called in the parsing thread only, which keeps one connection for the sink's life: a
+        connection per batch and the ids through Python cost the matching half its time."""
         if self.movement is None or posts.num_rows == 0:
             return posts
-        con = duckdb.connect()
+        if self._matcher is None:
+            self._matcher = duckdb.connect()
+            self._matcher.execute("SET threads = 1")  # the receiving loop and the writer share the cores
+        con = self._matcher
+        con.register("batch", posts)
         try:
-            con.register("batch", posts)
-            ids = [pid for (pid,) in con.execute(f"SELECT post_id FROM ({matched_posts_sql(self.movement, 'batch')})").fetchall()]
+            ids = con.sql(f"SELECT post_id FROM ({matched_posts_sql(self.movement, 'batch')})").to_arrow_table()
         finally:
-            con.close()
-        return posts.filter(pc.is_in(posts.column("post_id"), value_set=pa.array(ids, pa.string())))
+            con.unregister("batch")
+        return posts.filter(pc.is_in(posts.column("post_id"), value_set=ids.column(0).combine_chunks()))
 
     def _deletes(self, store: Store, deletes: list[Delete], kept: pa.Table, batch_ids: dict[str, str]) -> list[Delete]:
         """Deletions of posts this watch keeps (or could have kept), with local ids mapped to
