@@ -57,7 +57,7 @@ class Generation:
     loaded_at: datetime
     lock: threading.Lock = field(default_factory=threading.Lock)
     cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
-    narrowed: Filters | None = Filters()  # what `gs_scope` holds now
+    narrowed: Filters | None = Filters()  # what `gs_scope` holds now: a view when empty, else a table
     closed: bool = False
 
     def close(self) -> None:
@@ -241,10 +241,9 @@ class Dashboard:
         if generation.narrowed == filters:
             return engine
         con = engine.store.con
-        (views,), = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?",
-                                [scope.SCOPE]).fetchall()
-        con.execute(f"DROP {'VIEW' if views else 'TABLE'} IF EXISTS {scope.SCOPE}")
-        generation.narrowed = None
+        if generation.narrowed is not None:  # None: dropped, and its successor never made
+            con.execute(f"DROP {'VIEW' if generation.narrowed.empty else 'TABLE'} {scope.SCOPE}")
+            generation.narrowed = None
         where, params = filters.where()
         if filters.empty:
             con.execute(f"CREATE TEMP VIEW {scope.SCOPE} AS SELECT * FROM {FULL}")
