@@ -115,7 +115,9 @@ def test_directories_and_globs(sample, tmp_path):
     assert by_dir["ingested"] == by_glob["ingested"] == truth.collected
 
 
-def test_truncated_gzip_keeps_what_was_read(sample, tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_truncated_gzip_keeps_what_was_read(sample, tmp_path, workers):
+    """With workers, a small file is read whole by one of them: the same error, the same posts."""
     path, truth = sample
     cut = tmp_path / "cut.jsonl.gz"
     data = path.read_bytes()
@@ -123,7 +125,7 @@ def test_truncated_gzip_keeps_what_was_read(sample, tmp_path):
     good = tmp_path / "good.jsonl.gz"
     shutil.copy(path, good)
     db = tmp_path / "t.duckdb"
-    result = run("ingest", str(cut), str(good), "--db", str(db), "--workers", "1", "--batch-rows", "50")
+    result = run("ingest", str(cut), str(good), "--db", str(db), "--workers", workers, "--batch-rows", "50")
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if "truncated or corrupt" in line]
     assert len(errors) == 1 and str(cut) in errors[0]
@@ -143,6 +145,10 @@ def test_truncated_gzip_alone_keeps_partial_posts(sample, tmp_path):
     assert 0 < kept < truth.collected
     again = run("ingest", str(cut), "--db", str(db), "--workers", "1")
     assert again.exit_code == 1 and stats(db)["posts"] == kept
+    whole = tmp_path / "w.duckdb"  # read whole by a worker: the same records before the cut
+    by_worker = run("ingest", str(cut), "--db", str(whole), "--workers", "2", "--batch-rows", "50")
+    assert by_worker.exit_code == 1 and stats(whole)["posts"] == kept
+    assert by_worker.stderr.count("truncated or corrupt") == 1
 
 
 def test_unknown_format_fails_that_file_only(sample, tmp_path):
@@ -207,8 +213,10 @@ def _folders(tmp_path: Path, count: int) -> list[str]:
     return paths
 
 
-def test_files_share_a_commit_and_an_interrupted_ingest_commits_what_it_read(tmp_path):
-    """Group commits: an interrupt after the second file keeps both files' posts and marks."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_files_share_a_commit_and_an_interrupted_ingest_commits_what_it_read(tmp_path, workers):
+    """Group commits: an interrupt after the second file keeps both files' posts and marks,
+    also with workers, where the next files' chunks are already being parsed."""
     from groundswell.ingest import IngestOptions, ingest
     from groundswell.store import Store
 
@@ -223,7 +231,7 @@ def test_files_share_a_commit_and_an_interrupted_ingest_commits_what_it_read(tmp
                 raise KeyboardInterrupt
 
     with Store(str(db)) as store, pytest.raises(KeyboardInterrupt):
-        ingest(paths, store, IngestOptions(workers=1, batch_rows=1_000_000), progress=progress)
+        ingest(paths, store, IngestOptions(workers=workers, batch_rows=1_000_000), progress=progress)
     with duckdb.connect(str(db), read_only=True) as con:
         marked = {p for (p,) in con.execute("SELECT path FROM files WHERE status = 'done'").fetchall()}
         kept = {f for (f,) in con.execute("SELECT DISTINCT source_file FROM posts WHERE collected").fetchall()}
@@ -234,3 +242,31 @@ def test_files_share_a_commit_and_an_interrupted_ingest_commits_what_it_read(tmp
         assert store.sql("SELECT count(*) = count(DISTINCT post_id) FROM posts") == [(True,)]
         assert store.sql("SELECT count(DISTINCT source_file) FROM posts WHERE collected") == [(4,)]
         store.sql("CHECKPOINT")  # no group transaction is left open once ingest returns
+
+
+def test_a_file_named_twice_is_read_once(sample, tmp_path):
+    """Files are read ahead of their results with workers, so the second naming must not be
+    read again before the first is marked."""
+    path, truth = sample
+    result, summary = ingest_json(tmp_path / "t.duckdb", str(path), str(path), extra=("--workers", "2"))
+    assert result.exit_code == 0
+    assert summary["files_already_ingested"] == 1
+    assert summary["ingested"] == truth.collected
+    assert summary["read"] == truth.collected + truth.duplicates + truth.broken_lines
+
+
+def test_messages_keep_the_order_of_the_files(sample, tmp_path):
+    """With several files in flight, each file's warnings and errors still come in input order."""
+    path, _ = sample
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"synthetic": true, "colour": "blue"}\n')
+    first, last = tmp_path / "a.jsonl.gz", tmp_path / "c.jsonl.gz"
+    shutil.copy(path, first)
+    shutil.copy(path, last)
+    result = run("ingest", str(first), str(odd), str(last), "--db", str(tmp_path / "o.duckdb"), "--workers", "2")
+    assert result.exit_code == 1
+    lines = [line.removeprefix("warning: ") for line in result.stderr.splitlines()]
+    owners = [name for line in lines for name in (str(first), str(odd), str(last)) if line.startswith(name + ":")]
+    assert owners[0] == str(first) and str(odd) in owners and str(last) in owners
+    assert owners.index(str(odd)) > max(i for i, name in enumerate(owners) if name == str(first))
+    assert owners.index(str(last)) > owners.index(str(odd))

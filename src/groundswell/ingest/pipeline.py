@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import itertools
 import os
 import sys
 import zlib
@@ -21,26 +20,21 @@ from datetime import datetime
 from multiprocessing import get_context
 from typing import Any, Callable, Iterator, Protocol
 
-import pyarrow as pa
-
 from ..errors import GroundswellError, UnknownFormat
-from ..formats.base import resolve_local_deletes
-from ..formats.detect import SAMPLE_LINES, choose_adapter, container_of, sample_jsonl
+from ..formats.detect import choose_adapter, container_of
 from ..formats.layouts import resolve as resolve_layout
-from ..model import ARROW_SCHEMA
-from ..sources import PeekableStream, Source, expand, json_array_records, open_binary, table_records
+from ..sources import PeekableStream, Source, expand, open_binary
 from ..store.duckdb_store import Store, StoreWriteError
-from . import columnar
+from .file_ingest import FileIngest
+from .reading import Record, header, records_and_sample, table_default
 from .summary import FileError, Summary
-from .worker import WARN_LINES_SHOWN, Chunk, ChunkResult, parse_chunk
+from .worker import ChunkResult, FileTask, Work, parse
 from .writer import Writer
 
 PARALLEL_MIN_BYTES = 8 << 20
-# A chunk holds at most this much raw JSON: v2 pages run to ~1 MB a line, so a count alone
-# would send hundreds of megabytes to a worker at once.
-CHUNK_BYTES = 4 << 20
-# What reading a damaged file can raise; each becomes a one-line error for that file.
-READ_ERRORS = (EOFError, zlib.error, OSError, UnicodeDecodeError, csv.Error, GroundswellError)
+# A file up to this size on disk is read whole by a worker: its parsed posts (at most a few
+# times its decompressed size) come back in one piece, so in-flight memory stays bounded.
+WHOLE_FILE_BYTES = 8 << 20
 FINGERPRINT_BYTES = 1 << 16
 
 
@@ -83,8 +77,7 @@ def ingest(paths: list[str], store: Store, options: IngestOptions | None = None,
     progress(0, total_bytes=sum(_size(s) for s in sources))
     status = "interrupted"
     try:
-        for source in sources:
-            runner.ingest_source(source)
+        runner.run(sources)
         runner.writer.drain()
         status = "done"
     except KeyboardInterrupt:
@@ -134,10 +127,15 @@ def fingerprint(path: str) -> str:
 
 
 class _Runner:
+    """Reads files in order and keeps chunks of several files in flight at once: with many small
+    files (a scrape of one file a day), waiting for each file's last chunk before reading the
+    next would leave all but one worker idle at every file's end."""
+
     def __init__(self, store: Store, options: IngestOptions, summary: Summary, run_id: int,
                  warn: Warn, progress: Progress, parallel: bool):
         self.store, self.options, self.summary, self.run_id = store, options, summary, run_id
         self.warn, self.progress = warn, progress
+        self.note: Warn = warn
         self.ingested_at = datetime.utcnow()
         self._executor: Executor | None = None
         self._parallel = parallel
@@ -145,6 +143,8 @@ class _Runner:
         if isinstance(store, Store):
             store.group_commits(options.batch_rows)
         self.collection = options.collection or f"ingest-{run_id}"
+        self._taking: list[FileIngest] = []  # files whose results are being taken, not yet closed
+        self._failed: set[int] = set()  # id() of files given up part-way
 
     def close(self) -> None:
         """Finish the submitted writes and commit them: an interrupted ingest keeps what it read."""
@@ -160,226 +160,188 @@ class _Runner:
             self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
         return self._executor
 
-    def ingest_source(self, source: Source) -> None:
-        self.summary.files += 1
-        stamp = None if source.is_stdin else fingerprint(source.path)
-        if stamp and not self.options.force and self.store.file_fingerprint(source.path) == stamp:
-            self.summary.files_already_ingested += 1
-            self.warn(f"{source.label}: already ingested, skipped (use --force to read it again)")
-            return
+    def run(self, sources: list[Source]) -> None:
+        """Produce steps in input order, parse chunks in the workers, and take every step back in
+        that same order, so "the later copy wins" means the same on every run."""
+        executor = self.executor()
+        limit = 2 * (self.options.workers or os.cpu_count() or 1) + 1 if executor is not None else 1
+        queue: deque[_Part | _Step] = deque()
+        in_flight = 0
         try:
-            self._read_file(source, stamp)
-            self.progress(0, bytes_done=_size(source))
-        except StoreWriteError:
-            raise  # not this file's fault: no other file can be written either
-        except UnknownFormat as exc:
-            self._file_error(source, str(exc))
-        except GroundswellError as exc:
-            self._file_error(source, str(exc) if str(exc).startswith(source.label) else f"{source.label}: {exc}")
-        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-            self._file_error(source, f"{source.label}: truncated or corrupt data ({_reason(exc)}); the records before it were kept")
-        except UnicodeDecodeError as exc:
-            self._file_error(source, f"{source.label}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-encode it as UTF-8")
-        except csv.Error as exc:
-            self._file_error(source, f"{source.label}: unreadable table ({exc})")
+            for item in self._steps(sources):
+                if isinstance(item, _Part):
+                    item.future = executor.submit(parse, item.work) if executor is not None else None
+                    in_flight += 1
+                queue.append(item)
+                while in_flight >= limit:
+                    in_flight -= self._handle(queue.popleft())
+            while queue:
+                self._handle(queue.popleft())
+        except BaseException:
+            for file in self._taking:  # what was read is kept, as when a file fails part-way
+                file.close()
+            raise
 
-    def _file_error(self, source: Source, message: str) -> None:
-        self.writer.drain()
-        self.summary.file_errors.append(FileError(source.label, message))
-        self.warn(message)
+    def _handle(self, item: "_Part | _Step") -> int:
+        """Take one step; 1 when it was a chunk."""
+        if isinstance(item, _Step):
+            item.action()
+            return 0
+        file = item.file
+        if id(file) in self._failed:
+            return 1
+        if file not in self._taking:
+            self._taking.append(file)
+        try:
+            results, failure = item.future.result() if item.future is not None else parse(item.work)
+            for result in results:
+                file.take(result)
+            if failure is not None:
+                raise failure
+        except Exception as exc:
+            if _failure_message(file.source, exc) is None:
+                raise
+            self._end(file, exc)  # its later chunks and its own end are passed over
+            self._failed.add(id(file))
+        return 1
 
-    def _read_file(self, source: Source, stamp: str | None) -> None:
+    def _steps(self, sources: list[Source]) -> Iterator["_Part | _Step"]:
+        queued: set[tuple[str, str]] = set()
+        for source in sources:
+            self.summary.files += 1
+            stamp = None if source.is_stdin else fingerprint(source.path)
+            if stamp and not self.options.force and (
+                    (source.path, stamp) in queued or self.store.file_fingerprint(source.path) == stamp):
+                yield _Step(lambda source=source: self._skip(source))
+                continue
+            if stamp:
+                queued.add((source.path, stamp))
+            yield from self._file_steps(source, stamp)
+
+    def _skip(self, source: Source) -> None:
+        self.summary.files_already_ingested += 1
+        self.warn(f"{source.label}: already ingested, skipped (use --force to read it again)")
+
+    def _file_steps(self, source: Source, stamp: str | None) -> Iterator["_Part | _Step"]:
+        """One file's chunks and then its end; a failure to open or detect it becomes its end."""
+        said: list[_Step] = []
+        try:
+            opened = self._open(source, stamp, said)
+        except Exception as exc:
+            if _failure_message(source, exc) is None:
+                raise
+            yield from said
+            yield _Step(lambda exc=exc: self._fail(source, exc))
+            return
+        yield from said
+        if opened is None:
+            return
+        file, records, container = opened
+        if self._reads_whole(source, container):
+            yield _Part(file, FileTask(source.path, container, self.options.adapter_options.get("delimiter"),
+                                       file.format_name, file.adapter_options, self.options.chunk_records,
+                                       self.ingested_at))
+            yield _Step(lambda: self._end(file, None))
+            return
+        failure: BaseException | None = None
+        try:
+            for chunk in file.chunks(records):
+                yield _Part(file, chunk)
+        except Exception as exc:
+            if _failure_message(source, exc) is None:
+                raise
+            failure = exc
+        yield _Step(lambda: self._end(file, failure))
+
+    def _reads_whole(self, source: Source, container: str) -> bool:
+        """A small file goes to a worker whole (a JSON array is read whole here to detect it)."""
+        return (self._executor is not None and not source.is_stdin and container != "json"
+                and _size(source) <= WHOLE_FILE_BYTES)
+
+    def _open(self, source: Source, stamp: str | None, said: list["_Step"]) -> tuple[FileIngest, Iterator[Record], str] | None:
+        """Detect the file's format; what it says waits in `said`, to be told in input order."""
         stream = PeekableStream(open_binary(source))
         container = container_of(stream.head)
         if container == "empty":
-            self.warn(f"{source.label}: empty, nothing to ingest")
-            self.writer.submit(lambda: self.store.mark_file(source.label, stamp, "", "done", 0, 0, self.run_id))
-            return
-        records, sample = _records_and_sample(stream, container, self.options)
-        name = choose_adapter(sample, source.label, self.options.format or _table_default(container))
+            said.append(_Step(lambda: self._empty(source, stamp)))
+            return None
+        records, sample = records_and_sample(stream, container, self.options.adapter_options.get("delimiter"))
+        name = choose_adapter(sample, source.label, self.options.format or table_default(container))
         adapter_options = self.options.adapter_options
         if name == "table":
-            layout = resolve_layout(_header(sample), adapter_options, source.label)
-            self.note(f"{source.label}: {layout.describe()}")
-            self.summary.layouts[source.label] = layout.name
+            layout = resolve_layout(header(sample), adapter_options, source.label)
+            said.append(_Step(lambda: self._layout(source, layout.describe(), layout.name)))
             adapter_options = layout.adapter_options(adapter_options)
-        self.summary.add_counts(self.summary.formats, {name: 1})
-        _FileIngest(self, source, name, adapter_options).run(records, stamp)
+        said.append(_Step(lambda: self.summary.add_counts(self.summary.formats, {name: 1})))
+        return FileIngest(self, source, name, adapter_options, stamp), records, container
 
+    def _layout(self, source: Source, described: str, layout_name: str) -> None:
+        self.note(f"{source.label}: {described}")
+        self.summary.layouts[source.label] = layout_name
 
-def _header(sample: list[Any]) -> list[str]:
-    """A table's columns: a CSV's header, or every key of the first flat JSON records."""
-    columns: dict[str, None] = {}
-    for record in sample:
-        if isinstance(record, dict):
-            columns.update((key, None) for key in record if isinstance(key, str))
-    return list(columns)
+    def _empty(self, source: Source, stamp: str | None) -> None:
+        self.warn(f"{source.label}: empty, nothing to ingest")
+        self.writer.submit(lambda: self.store.mark_file(source.label, stamp, "", "done", 0, 0, self.run_id))
+        self.progress(0, bytes_done=_size(source))
 
-
-def _table_default(container: str) -> str | None:
-    return "table" if container == "table" else None
-
-
-def _records_and_sample(stream: PeekableStream, container: str, options: IngestOptions) -> tuple[Iterator[tuple[int, Any]], list[Any]]:
-    if container == "jsonl":
-        numbered = ((n, line) for n, line in enumerate(stream.lines(), start=1) if line.strip())
-        first = list(itertools.islice(numbered, SAMPLE_LINES))  # lines may be far longer than the head
-        return itertools.chain(first, numbered), sample_jsonl([line for _, line in first])
-    if container == "json":
-        elements = list(json_array_records(stream))
-        return iter(elements), [value for _, value in elements[:5]]
-    rows = table_records(stream, options.adapter_options.get("delimiter"))
-    first = list(itertools.islice(rows, 5))
-    return itertools.chain(first, rows), [row for _, row in first]
-
-
-class _FileIngest:
-    """One file's records, chunked to workers and written back in order, in atomic batches."""
-
-    def __init__(self, runner: _Runner, source: Source, format_name: str, adapter_options: dict[str, Any]):
-        self.runner, self.source, self.format_name = runner, source, format_name
-        self.adapter_options = adapter_options
-        self.pending: list[ChunkResult] = []
-        self.pending_rows = 0
-        self.records = 0
-        self.rejected = 0
-        self.first_reason: str | None = None
-        self.posts = 0
-        self.warnings: dict[str, list[int]] = {}
-        self.local_ids: dict[str, str] = {}  # the file's streamed statuses, for its local-id deletes
-
-    def run(self, records: Iterator[tuple[int, Any]], stamp: str | None) -> None:
-        try:
-            for result in self._results(records):
-                self._take(result)
-                if self.pending_rows >= self.runner.options.batch_rows:
-                    self._flush()
-        finally:
-            self._flush()
-            self._report_warnings()
-        if self.records and self.rejected == self.records:
-            raise GroundswellError(self._nothing_readable())
-        runner = self.runner
-        runner.writer.submit(lambda: runner.store.mark_file(
-            self.source.label, stamp, self.format_name, "done", self.records, self.posts, runner.run_id,
-            stale_before=runner.ingested_at))
-
-    def _nothing_readable(self) -> str:
-        """Not marked ingested, so the corrected command reads it again without --force."""
-        return (f"{self.source.label}: none of its {self.records:,} records could be read (first reason: "
-                f"{self.first_reason}); the file is not marked as ingested, so the corrected command reads it again")
-
-    def _chunks(self, records: Iterator[tuple[int, Any]]) -> Iterator[Chunk]:
-        """Bounded chunks; when reading fails part-way, the records before the failure still go on."""
-        size, most_bytes = columnar.chunk_limits(self.format_name, self.runner.options.chunk_records, CHUNK_BYTES)
-        batch: list[tuple[int, Any]] = []
-        failure: BaseException | None = None
-        held = 0
-        try:
-            for record in records:
-                batch.append(record)
-                raw = record[1]
-                held += len(raw) if isinstance(raw, bytes) else 0
-                if len(batch) >= size or held >= most_bytes:
-                    yield self._chunk(batch)
-                    batch, held = [], 0
-        except READ_ERRORS as exc:
-            failure = exc
-        if batch:
-            yield self._chunk(batch)
+    def _end(self, file: FileIngest, failure: BaseException | None) -> None:
+        """The file's last step: keep what was read, then mark it ingested or say why not."""
+        if id(file) in self._failed:
+            return
+        if file in self._taking:
+            self._taking.remove(file)
+        file.close()
+        if failure is None:
+            try:
+                file.mark()
+            except GroundswellError as exc:
+                if _failure_message(file.source, exc) is None:
+                    raise  # the store cannot be written: not this file's fault
+                failure = exc
         if failure is not None:
-            raise failure
-
-    def _chunk(self, batch: list[tuple[int, Any]]) -> Chunk:
-        return Chunk(self.source.label, self.format_name, self.adapter_options, batch, self.runner.ingested_at)
-
-    def _results(self, records: Iterator[tuple[int, Any]]) -> Iterator[ChunkResult]:
-        executor = self.runner.executor()
-        if executor is None:
-            for chunk in self._chunks(records):
-                yield parse_chunk(chunk)
+            self._fail(file.source, failure)
             return
-        in_flight: deque[Future[ChunkResult]] = deque()
-        limit = 2 * (self.runner.options.workers or os.cpu_count() or 1) + 1
-        for chunk in self._chunks(records):
-            in_flight.append(executor.submit(parse_chunk, chunk))
-            if len(in_flight) >= limit:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+        self.progress(0, bytes_done=_size(file.source))
 
-    def _take(self, result: ChunkResult) -> None:
-        summary = self.runner.summary
-        summary.read += result.records
-        self.records += result.records
-        self.rejected += len(result.quarantined)
-        if result.quarantined and self.first_reason is None:
-            self.first_reason = result.quarantined[0].reason
-        summary.skipped += sum(result.skipped.values())
-        summary.add_counts(summary.skipped_reasons, result.skipped)
-        summary.add_counts(summary.notes, result.counters)
-        if result.per_record:
-            summary.add_counts(summary.per_record, {self.format_name: result.per_record})
-        for message, lines in result.warnings.items():
-            self.warnings.setdefault(message, []).extend(lines)
-        if result.local_ids or self.local_ids:
-            self.local_ids.update(result.local_ids)
-            result.deletes = resolve_local_deletes(result.deletes, self.local_ids)
-        self.pending.append(result)
-        self.pending_rows += result.posts.num_rows + len(result.quarantined) + len(result.deletes)
-        self.runner.progress(result.records)
-
-    def _flush(self) -> None:
-        if not self.pending:
-            return
-        results, self.pending, self.pending_rows = self.pending, [], 0
-        self.runner.writer.submit(lambda: self._write(results))
-
-    def _write(self, results: list[ChunkResult]) -> None:
-        """Runs in the writer thread, in order: one atomic batch, then its counts."""
-        posts = pa.concat_tables([r.posts for r in results]) if results else ARROW_SCHEMA.empty_table()
-        quarantined = [q for r in results for q in r.quarantined]
-        deletes = [d for r in results for d in r.deletes]
-        store = self.runner.store
-        limits = [n for r in results for n in r.limits]
-        keeps_provenance = isinstance(store, Store)
-        bookkeeping = _provenance(self.runner.collection, posts, limits, self.source.label) if keeps_provenance else None
-        counts = store.write_batch(posts, quarantined, deletes, self.source.label, bookkeeping=bookkeeping)
-        if limits and not keeps_provenance:
-            self.runner.warn(f"{self.source.label}: {len(limits)} stream limit notices not kept (a Spark lake holds "
-                             "no limit notices yet; ingest into a DuckDB store to estimate from them)")
-        summary = self.runner.summary
-        summary.add_counts(summary.notes, {"limit_notices": sum(len(r.limits) for r in results)} if any(r.limits for r in results) else {})
-        summary.ingested += counts.new
-        summary.duplicate += counts.duplicate
-        summary.referenced += counts.referenced
-        summary.forgotten += counts.tombstoned
-        summary.rejected += len(quarantined)
-        summary.deleted += len(deletes)
-        self.posts += counts.new
-        for q in quarantined[:WARN_LINES_SHOWN]:
-            self.runner.warn(f"{q.source_file}:{q.source_line}: rejected: {q.reason}")
-        if len(quarantined) > WARN_LINES_SHOWN:
-            self.runner.warn(f"{self.source.label}: {len(quarantined) - WARN_LINES_SHOWN} more records rejected (see the quarantine table)")
-
-    def _report_warnings(self) -> None:
-        for message, lines in self.warnings.items():
-            shown = ", ".join(str(n) for n in lines[:WARN_LINES_SHOWN])
-            more = f" and {len(lines) - WARN_LINES_SHOWN} more" if len(lines) > WARN_LINES_SHOWN else ""
-            self.runner.warn(f"{self.source.label}:{shown}{more}: {message}")
+    def _fail(self, source: Source, exc: BaseException) -> None:
+        self.writer.drain()
+        message = _failure_message(source, exc) or str(exc)
+        self.summary.file_errors.append(FileError(source.label, message))
+        self.warn(message)
 
 
-def _provenance(collection: str, posts: pa.Table, limits: list, source_file: str) -> Callable[[Any], None]:
-    """Which collection saw each post, and the stream's limit notices (see store/provenance.py),
-    written in the batch's own transaction. A sink without these tables (Spark's per-file
-    hand-back) keeps the posts only."""
-    from ..store import provenance
+@dataclass
+class _Part:
+    """A chunk of a file, or a whole small file, parsed in a worker (or here, without workers)."""
 
-    def record(con: Any) -> None:
-        provenance.record_collection(con, collection, posts)
-        provenance.record_limits(con, collection, source_file, limits)
+    file: FileIngest
+    work: Work
+    future: Future[tuple[list[ChunkResult], BaseException | None]] | None = None
 
-    return record
+
+@dataclass
+class _Step:
+    """Anything else that must happen in input order: a message, a file's end, a skip."""
+
+    action: Callable[[], None]
+
+
+def _failure_message(source: Source, exc: BaseException) -> str | None:
+    """The one-line error for a file that cannot be read (or read on), or None when the
+    error is not the file's fault (a store that cannot be written fails every file)."""
+    if isinstance(exc, StoreWriteError):
+        return None
+    if isinstance(exc, UnknownFormat):
+        return str(exc)
+    if isinstance(exc, GroundswellError):
+        return str(exc) if str(exc).startswith(source.label) else f"{source.label}: {exc}"
+    if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile, OSError)):
+        return f"{source.label}: truncated or corrupt data ({_reason(exc)}); the records before it were kept"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{source.label}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-encode it as UTF-8"
+    if isinstance(exc, csv.Error):
+        return f"{source.label}: unreadable table ({exc})"
+    return None
 
 
 def _reason(exc: BaseException) -> str:
