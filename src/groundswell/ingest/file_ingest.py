@@ -38,6 +38,7 @@ class FileIngest:
         self.posts = 0
         self.warnings: dict[str, list[int]] = {}
         self.local_ids: dict[str, str] = {}  # the file's streamed statuses, for its local-id deletes
+        self.failed = False  # given up part-way: its later chunks and its end are passed over
 
     def chunks(self, records: Iterator[Record]) -> Iterator[Chunk]:
         for batch in chunked(records, self.format_name, self.runner.options.chunk_records):

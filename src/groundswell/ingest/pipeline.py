@@ -144,7 +144,6 @@ class _Runner:
             store.group_commits(options.batch_rows)
         self.collection = options.collection or f"ingest-{run_id}"
         self._taking: list[FileIngest] = []  # files whose results are being taken, not yet closed
-        self._failed: set[int] = set()  # id() of files given up part-way
 
     def close(self) -> None:
         """Finish the submitted writes and commit them: an interrupted ingest keeps what it read."""
@@ -188,7 +187,7 @@ class _Runner:
             item.action()
             return 0
         file = item.file
-        if id(file) in self._failed:
+        if file.failed:
             return 1
         if file not in self._taking:
             self._taking.append(file)
@@ -202,7 +201,7 @@ class _Runner:
             if _failure_message(file.source, exc) is None:
                 raise
             self._end(file, exc)  # its later chunks and its own end are passed over
-            self._failed.add(id(file))
+            file.failed = True
         return 1
 
     def _steps(self, sources: list[Source]) -> Iterator["_Part | _Step"]:
@@ -286,7 +285,7 @@ class _Runner:
 
     def _end(self, file: FileIngest, failure: BaseException | None) -> None:
         """The file's last step: keep what was read, then mark it ingested or say why not."""
-        if id(file) in self._failed:
+        if file.failed:
             return
         if file in self._taking:
             self._taking.remove(file)
